@@ -1,0 +1,842 @@
+// Template parser: Octostache's grammar as PEGTL rules, building the AST on a rollback stack.
+// Tested by tests/engine/parser_test.cpp
+//
+// Design. Octostache (Sprache) tries alternatives in order with full backtracking, so a construct that
+// fails half-way must leave no trace. Every rule that builds AST has a static `build` function; the
+// control class records a mark (stack height and start position) when such a rule starts, calls
+// `build` with the pieces pushed since the mark when it succeeds, and truncates the stack back to the
+// mark when it fails. Terminal rules written by hand (identifiers, indexes, text runs) push their piece
+// directly. The four constructs that can contain whole templates (conditional, each, calc,
+// substitution) are memoised per position, success and failure alike: without that, unterminated or
+// deeply nested constructs make the backtracking exponential (each #{if without #{/if} re-parses the
+// rest of the template once per enclosing attempt). The same memo bounds the nesting depth, the only
+// recursion in the parser.
+
+#include "parser.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <tao/pegtl.hpp>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "unicode.hpp"
+
+namespace cuttle::engine::detail {
+namespace {
+
+namespace pegtl = tao::pegtl;
+
+// ---------------------------------------------------------------------------------------------------
+// Parse state: the piece stack and its marks.
+
+struct cond_piece {
+  operand left;
+  compare_op op = compare_op::none;
+  operand right;
+};
+struct body_piece {
+  token_list tokens;
+};
+struct elseif_piece {
+  cond_piece cond;
+  token_list body;
+};
+struct else_piece {
+  token_list body;
+};
+struct name_piece {
+  std::string text;
+};
+struct op_piece {
+  char op;
+};
+struct calc_piece {
+  std::shared_ptr<calc_node> node;
+};
+
+using piece = std::variant<token, step, symbol, option, filter_call, expression, operand, compare_op, cond_piece,
+                           body_piece, elseif_piece, else_piece, name_piece, op_piece, calc_piece>;
+
+struct mark {
+  std::size_t height;
+  const char* begin;
+};
+
+struct memo_entry {
+  bool ok;
+  const char* end;
+  token result;
+};
+
+struct parse_state {
+  const char* base = nullptr;
+  std::vector<piece> stack;
+  std::vector<mark> marks;
+  const char* furthest = nullptr;
+  int token_depth = 0;
+  int depth = 0;
+  int max_depth = 64;
+  bool depth_exceeded = false;
+  std::unordered_map<std::uint64_t, memo_entry> memo;
+
+  std::uint32_t offset(const char* p) const { return static_cast<std::uint32_t>(p - base); }
+
+  template <typename T>
+  T take(std::size_t index) {
+    return std::move(std::get<T>(stack[index]));
+  }
+  void truncate(std::size_t height) { stack.erase(stack.begin() + static_cast<std::ptrdiff_t>(height), stack.end()); }
+};
+
+template <typename Rule>
+concept builds = requires(parse_state& s, const mark& m, const char* e) { Rule::build(s, m, e); };
+
+// Sequences can fail after a prefix pushed pieces (an alternative of a sor<> that fails half-way), so
+// they also roll back. Every other rule either pushes nothing or fails without consuming.
+template <typename... Rules>
+std::true_type seq_test(const tao::pegtl::internal::seq<Rules...>*);
+std::false_type seq_test(...);
+template <typename Rule>
+inline constexpr bool is_sequence = decltype(seq_test(static_cast<const Rule*>(nullptr)))::value;
+
+template <typename Rule>
+inline constexpr bool marked = builds<Rule> || is_sequence<Rule>;
+
+// Collects the pieces of type T pushed since `m` (in order).
+template <typename T>
+std::vector<T> collect(parse_state& st, const mark& m) {
+  std::vector<T> out;
+  out.reserve(st.stack.size() - m.height);
+  for (std::size_t i = m.height; i < st.stack.size(); ++i) out.push_back(st.take<T>(i));
+  st.truncate(m.height);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Hand-written terminals. Each follows PEGTL's custom-rule protocol.
+
+template <typename Derived>
+struct custom_rule {
+  using rule_t = Derived;
+  using subs_t = pegtl::empty_list;
+};
+
+inline bool is_bare_ascii(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == ':' || c == '/' || c == '~' || c == '(' || c == ')' || c == '@';
+}
+
+// Length of the identifier character at p (0 when it is not one); `ws` is set for whitespace.
+inline std::size_t ident_char_length(const char* p, const char* end, bool allow_ws, bool& ws) {
+  const auto c = static_cast<unsigned char>(*p);
+  ws = false;
+  if (c < 0x80) {
+    if (is_bare_ascii(c)) return 1;
+    if (allow_ws && (c == ' ' || (c >= 0x09 && c <= 0x0D))) {
+      ws = true;
+      return 1;
+    }
+    return 0;
+  }
+  char32_t cp = 0;
+  const int n = decode_utf8(p, end, cp);
+  if (cp == 0xFFFD && n == 1) return 0;
+  if (is_letter_or_digit(cp)) return static_cast<std::size_t>(n);
+  if (allow_ws && is_dotnet_whitespace(cp)) {
+    ws = true;
+    return static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+// The keyword rule: whitespace followed by `in`, `==` or `!=` and then whitespace ends an identifier.
+inline bool keyword_follows(const char* p, const char* end) {
+  if (end - p < 3) return false;
+  const bool kw = (p[0] == 'i' && p[1] == 'n') || (p[0] == '=' && p[1] == '=') || (p[0] == '!' && p[1] == '=');
+  return kw && whitespace_length(p + 2, end) != 0;
+}
+
+// Scans an identifier (with whitespace) from p; returns its end (p when none).
+inline const char* scan_identifier(const char* p, const char* end) {
+  const char* q = p;
+  while (q < end) {
+    bool ws = false;
+    const auto n = ident_char_length(q, end, true, ws);
+    if (n == 0) break;
+    if (ws) {
+      const char* next = q + n;
+      if (next < end && (*next == '|' || *next == '}')) break;
+      if (keyword_follows(next, end)) break;
+    }
+    q += n;
+  }
+  return q;
+}
+
+inline const char* scan_bare(const char* p, const char* end) {
+  const char* q = p;
+  while (q < end) {
+    bool ws = false;
+    const auto n = ident_char_length(q, end, false, ws);
+    if (n == 0) break;
+    q += n;
+  }
+  return q;
+}
+
+// identifier -> ident-char+ (trimmed; see the exclusions in scan_identifier)
+struct identifier : custom_rule<identifier> {
+  template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
+            typename ParseInput>
+  static bool match(ParseInput& in, parse_state& st) {
+    const char* p = in.current();
+    const char* q = scan_identifier(p, in.end());
+    if (q == p) return false;
+    const std::string_view raw(p, static_cast<std::size_t>(q - p));
+    const std::string_view name = trim(raw);
+    step s;
+    s.kind = step_kind::identifier;
+    s.text.assign(name);
+    append_case_key(s.key, name);
+    s.offset = st.offset(name.empty() ? p : name.data());
+    st.stack.emplace_back(std::move(s));
+    in.bump(static_cast<std::size_t>(q - p));
+    return true;
+  }
+};
+
+// filter_name -> bare-char+
+struct filter_name : custom_rule<filter_name> {
+  template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
+            typename ParseInput>
+  static bool match(ParseInput& in, parse_state& st) {
+    const char* p = in.current();
+    const char* q = scan_bare(p, in.end());
+    if (q == p) return false;
+    st.stack.emplace_back(name_piece{std::string(p, q)});
+    in.bump(static_cast<std::size_t>(q - p));
+    return true;
+  }
+};
+
+// bare_word -> bare-char+ (a literal filter option)
+struct bare_word : custom_rule<bare_word> {
+  template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
+            typename ParseInput>
+  static bool match(ParseInput& in, parse_state& st) {
+    const char* p = in.current();
+    const char* q = scan_bare(p, in.end());
+    if (q == p) return false;
+    st.stack.emplace_back(option{std::string(p, q), nullptr});
+    in.bump(static_cast<std::size_t>(q - p));
+    return true;
+  }
+};
+
+// ws -> one .NET whitespace character
+struct ws : custom_rule<ws> {
+  template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
+            typename ParseInput>
+  static bool match(ParseInput& in, parse_state&) {
+    if (in.empty()) return false;
+    const auto n = whitespace_length(in.current(), in.end());
+    if (n == 0) return false;
+    in.bump(n);
+    return true;
+  }
+};
+
+// string_index -> "[" ws* { string_index / (char - "[" - "]")+ } ws* "]"
+// Nested pairs are re-emitted as "[" inner "]"; leading whitespace is dropped, trailing kept.
+struct string_index : custom_rule<string_index> {
+  static constexpr int max_nesting = 64;
+
+  static bool scan(const char*& p, const char* end, std::string& out, int level) {
+    if (p >= end || *p != '[' || level > max_nesting) return false;
+    const char* q = p + 1;
+    while (q < end) {
+      const auto n = whitespace_length(q, end);
+      if (n == 0) break;
+      q += n;
+    }
+    while (q < end && *q != ']') {
+      if (*q == '[') {
+        std::string inner;
+        if (!scan(q, end, inner, level + 1)) return false;
+        out.push_back('[');
+        out += inner;
+        out.push_back(']');
+      } else {
+        out.push_back(*q++);
+      }
+    }
+    if (q >= end) return false;
+    p = q + 1;
+    return true;
+  }
+
+  template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
+            typename ParseInput>
+  static bool match(ParseInput& in, parse_state& st) {
+    const char* p = in.current();
+    step s;
+    s.kind = step_kind::index;
+    if (!scan(p, in.end(), s.text, 0)) {
+      return false;
+    }
+    append_case_key(s.key, s.text);
+    s.offset = st.offset(in.current());
+    st.stack.emplace_back(std::move(s));
+    in.bump(static_cast<std::size_t>(p - in.current()));
+    return true;
+  }
+};
+
+// text -> text-piece+, where at a '#':
+//   "#" EOF -> "#";  "##" &"#{" (not at the very end) -> "#";  "##{" -> "#{";  "#" char -> both;  "#{" -> stop.
+// Every emitted piece is a substring of the source, so text tokens are views.
+struct text : custom_rule<text> {
+  template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
+            typename ParseInput>
+  static bool match(ParseInput& in, parse_state& st) {
+    const char* const begin = in.current();
+    const char* const end = in.end();
+    const char* p = begin;
+    const char* run = p;  // start of the pending contiguous view
+    auto flush = [&](const char* from, const char* to) {
+      if (to == from) return;
+      // Merge with the previous text piece pushed by this match when contiguous.
+      if (!st.stack.empty()) {
+        if (auto* t = std::get_if<token>(&st.stack.back());
+            t != nullptr && t->kind == token_kind::text && t->text.data() + t->text.size() == from &&
+            st.offset(t->text.data()) >= st.offset(begin)) {
+          t->text = std::string_view(t->text.data(), static_cast<std::size_t>(to - t->text.data()));
+          return;
+        }
+      }
+      token tk;
+      tk.kind = token_kind::text;
+      tk.offset = st.offset(from);
+      tk.text = std::string_view(from, static_cast<std::size_t>(to - from));
+      st.stack.emplace_back(std::move(tk));
+    };
+    while (p < end) {
+      const void* hash = std::memchr(p, '#', static_cast<std::size_t>(end - p));
+      if (hash == nullptr) {
+        p = end;
+        break;
+      }
+      p = static_cast<const char*>(hash);
+      const std::size_t left = static_cast<std::size_t>(end - p);
+      if (left == 1) {  // lone trailing '#'
+        ++p;
+        break;
+      }
+      const char next = p[1];
+      if (next == '#' && left >= 5 && p[2] == '#' && p[3] == '{') {  // "##" before "#{" (quirk: not at the end)
+        flush(run, p + 1);
+        p += 2;
+        run = p;
+        continue;
+      }
+      if (next == '#' && left >= 3 && p[2] == '{') {  // "##{" -> "#{"
+        flush(run, p);
+        run = p + 1;
+        p += 3;
+        continue;
+      }
+      if (next != '{') {
+        p += 2;
+        continue;
+      }
+      break;  // "#{": a construct must start here
+    }
+    flush(run, p);
+    if (p == begin) return false;
+    in.bump(static_cast<std::size_t>(p - begin));
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The grammar. Productions in Octostache's notation above each rule.
+
+// clang-format off
+using pegtl::one;
+using pegtl::opt;
+using pegtl::plus;
+using pegtl::seq;
+using pegtl::sor;
+using pegtl::star;
+using pegtl::not_at;
+using pegtl::istring;
+using pegtl::string;
+
+struct token_rule;
+struct symbol_rule;
+struct sum;
+
+// open -> "#{" - "#{/"
+struct open : seq<one<'#'>, one<'{'>, not_at<one<'/'>>> {};
+struct close : one<'}'> {};
+struct wss : star<ws> {};
+
+// substitution_index -> "[" ws* "#{" ws* symbol ws* "}" ws* "]"
+struct substitution_index : seq<one<'['>, wss, open, wss, symbol_rule, wss, close, wss, one<']'>> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    step s;
+    s.kind = step_kind::substitution_index;
+    s.inner = std::make_shared<symbol>(st.take<symbol>(m.height));
+    s.offset = st.offset(m.begin);
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(s));
+  }
+};
+// indexer -> substitution_index / string_index
+struct indexer : sor<substitution_index, string_index> {};
+// symbol -> identifier ("." identifier / indexer)*
+struct symbol_rule : seq<identifier, star<sor<seq<one<'.'>, identifier>, indexer>>> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    symbol s;
+    s.offset = st.offset(m.begin);
+    s.steps = collect<step>(st, m);
+    st.stack.emplace_back(std::move(s));
+  }
+};
+
+// quoted_body -> (char - '"' - '#')*        escaped_body -> shortest char* before \"
+struct quoted_body : star<pegtl::not_one<'"', '#'>> {
+  static void build(parse_state& st, const mark& m, const char* e) { st.stack.emplace_back(name_piece{std::string(m.begin, e)}); }
+};
+struct escaped_quote : string<'\\', '"'> {};
+struct escaped_body : star<not_at<escaped_quote>, pegtl::any> {
+  static void build(parse_state& st, const mark& m, const char* e) { st.stack.emplace_back(name_piece{std::string(m.begin, e)}); }
+};
+// quoted -> '"' quoted_body '"' / '\"' escaped_body '\"'
+struct quoted : sor<seq<one<'"'>, quoted_body, one<'"'>>, seq<escaped_quote, escaped_body, escaped_quote>> {};
+
+struct nested_construct;
+// option -> nested_construct / ws* bare_word ws* / ws* quoted ws*
+struct option_nested : seq<nested_construct> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    auto t = std::make_shared<token>(st.take<token>(m.height));
+    st.truncate(m.height);
+    st.stack.emplace_back(option{std::string(), std::move(t)});
+  }
+};
+struct option_quoted : seq<wss, quoted, wss> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    auto text = st.take<name_piece>(m.height).text;
+    st.truncate(m.height);
+    st.stack.emplace_back(option{std::move(text), nullptr});
+  }
+};
+struct option_rule : sor<option_nested, seq<wss, bare_word, wss>, option_quoted> {};
+// filter -> "|" ws* filter_name ws* option*
+struct filter : seq<one<'|'>, wss, filter_name, wss, star<option_rule>> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    filter_call f;
+    f.name = st.take<name_piece>(m.height).text;
+    for (std::size_t i = m.height + 1; i < st.stack.size(); ++i) f.options.push_back(st.take<option>(i));
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(f));
+  }
+};
+// expression -> symbol ws* filter* / filter+      (the filter chain and plain symbol forms, merged)
+struct expression_rule : sor<seq<symbol_rule, wss, star<filter>>, plus<filter>> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    expression e;
+    std::size_t i = m.height;
+    if (i < st.stack.size() && std::holds_alternative<symbol>(st.stack[i])) e.subject = st.take<symbol>(i++);
+    for (; i < st.stack.size(); ++i) e.filters.push_back(st.take<filter_call>(i));
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(e));
+  }
+};
+
+// substitution -> open ws* expression ws* "}"
+struct substitution_form : seq<open, wss, expression_rule, wss, close> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    token t;
+    t.kind = token_kind::substitution;
+    t.offset = st.offset(m.begin);
+    t.expr = st.take<expression>(m.height);
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(t));
+  }
+};
+
+// Conditions.
+struct operand_expr : expression_rule {
+  static void build(parse_state& st, const mark& m, const char* e) {
+    expression_rule::build(st, m, e);
+    operand o;
+    o.expr = st.take<expression>(m.height);
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(o));
+  }
+};
+struct operand_literal : quoted {
+  static void build(parse_state& st, const mark& m, const char*) {
+    operand o;
+    o.is_literal = true;
+    o.literal = st.take<name_piece>(m.height).text;
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(o));
+  }
+};
+struct compare : sor<string<'=', '='>, string<'!', '='>> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    st.stack.emplace_back(m.begin[0] == '=' ? compare_op::equal : compare_op::not_equal);
+  }
+};
+// condition -> expression ws* op ws* expression / quoted ws* op ws* expression
+//            / expression ws* op ws* quoted / expression      (each surrounded by ws*)
+struct condition : sor<seq<wss, operand_expr, wss, compare, wss, operand_expr, wss>,
+                       seq<wss, operand_literal, wss, compare, wss, operand_expr, wss>,
+                       seq<wss, operand_expr, wss, compare, wss, operand_literal, wss>,
+                       seq<wss, operand_expr, wss>> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    cond_piece c;
+    c.left = st.take<operand>(m.height);
+    if (st.stack.size() - m.height == 3) {
+      c.op = st.take<compare_op>(m.height + 1);
+      c.right = st.take<operand>(m.height + 2);
+    }
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(c));
+  }
+};
+
+struct else_tag : string<'#', '{', 'e', 'l', 's', 'e', '}'> {};
+struct elseif_open : seq<string<'#', '{', 'e', 'l', 's', 'e', 'i', 'f'>, ws> {};
+struct if_close : string<'#', '{', '/', 'i', 'f', '}'> {};
+struct unless_close : string<'#', '{', '/', 'u', 'n', 'l', 'e', 's', 's', '}'> {};
+struct each_close : string<'#', '{', '/', 'e', 'a', 'c', 'h', '}'> {};
+
+inline void build_body(parse_state& st, const mark& m) {
+  body_piece b;
+  b.tokens = collect<token>(st, m);
+  st.stack.emplace_back(std::move(b));
+}
+// if_body -> { token - "#{else}" - "#{elseif" ws }     unless_body -> { token - "#{else}" }     body -> token*
+struct if_body : star<not_at<sor<else_tag, elseif_open>>, token_rule> {
+  static void build(parse_state& st, const mark& m, const char*) { build_body(st, m); }
+};
+struct unless_body : star<not_at<else_tag>, token_rule> {
+  static void build(parse_state& st, const mark& m, const char*) { build_body(st, m); }
+};
+struct template_body : star<token_rule> {
+  static void build(parse_state& st, const mark& m, const char*) { build_body(st, m); }
+};
+// elseif -> "#{elseif" ws condition ws* "}" if_body
+struct elseif_clause : seq<elseif_open, condition, wss, close, if_body> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    elseif_piece e;
+    e.cond = st.take<cond_piece>(m.height);
+    e.body = st.take<body_piece>(m.height + 1).tokens;
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(e));
+  }
+};
+// else -> "#{else}" body
+struct else_clause : seq<else_tag, template_body> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    else_piece e{st.take<body_piece>(m.height).tokens};
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(e));
+  }
+};
+
+inline std::shared_ptr<conditional> make_conditional(cond_piece&& c, token_list&& truthy,
+                                                     std::optional<token_list>&& falsy) {
+  auto out = std::make_shared<conditional>();
+  out->left = std::move(c.left);
+  out->op = c.op;
+  out->right = std::move(c.right);
+  out->truthy = std::move(truthy);
+  out->falsy = std::move(falsy);
+  return out;
+}
+
+// if_form -> ci("if") ws+ condition ws* "}" if_body elseif* ["#{else}" body] "#{/if}"
+// An elseif chain becomes nested conditionals in the else branch.
+struct if_form : seq<istring<'i', 'f'>, plus<ws>, condition, wss, close, if_body, star<elseif_clause>, opt<else_clause>, if_close> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    auto cond = st.take<cond_piece>(m.height);
+    auto body = st.take<body_piece>(m.height + 1).tokens;
+    std::vector<elseif_piece> chain;
+    std::optional<token_list> final_else;
+    for (std::size_t i = m.height + 2; i < st.stack.size(); ++i) {
+      if (auto* e = std::get_if<elseif_piece>(&st.stack[i])) {
+        chain.push_back(std::move(*e));
+      } else {
+        final_else = std::move(std::get<else_piece>(st.stack[i]).body);
+      }
+    }
+    st.truncate(m.height);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      token nested;
+      nested.kind = token_kind::conditional;
+      nested.cond = make_conditional(std::move(it->cond), std::move(it->body), std::move(final_else));
+      final_else = token_list{};
+      final_else->push_back(std::move(nested));
+    }
+    token t;
+    t.kind = token_kind::conditional;
+    t.cond = make_conditional(std::move(cond), std::move(body), std::move(final_else));
+    st.stack.emplace_back(std::move(t));
+  }
+};
+// unless_form -> ci("unless") ws+ condition ws* "}" unless_body ["#{else}" body] "#{/unless}"
+// Stored as an if with the branches swapped.
+struct unless_form : seq<istring<'u', 'n', 'l', 'e', 's', 's'>, plus<ws>, condition, wss, close, unless_body, opt<else_clause>, unless_close> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    auto cond = st.take<cond_piece>(m.height);
+    auto body = st.take<body_piece>(m.height + 1).tokens;
+    token_list else_body;
+    if (st.stack.size() - m.height == 3) else_body = std::move(std::get<else_piece>(st.stack[m.height + 2]).body);
+    st.truncate(m.height);
+    token t;
+    t.kind = token_kind::conditional;
+    t.cond = make_conditional(std::move(cond), std::move(else_body), std::move(body));
+    st.stack.emplace_back(std::move(t));
+  }
+};
+// conditional -> open ws* (if_form / unless_form)
+struct conditional_form : seq<open, wss, sor<if_form, unless_form>> {
+  static void build(parse_state& st, const mark& m, const char*) { std::get<token>(st.stack.back()).offset = st.offset(m.begin); }
+};
+
+// each -> open ws* ci("each") ws+ identifier ws* ci("in") ws* symbol ws* "}" body "#{/each}"
+struct each_form : seq<open, wss, istring<'e', 'a', 'c', 'h'>, plus<ws>, wss, identifier, wss, istring<'i', 'n'>, wss, symbol_rule, wss, close, template_body, each_close> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    auto e = std::make_shared<each_block>();
+    e->variable = st.take<step>(m.height).text;
+    e->collection = st.take<symbol>(m.height + 1);
+    e->body = st.take<body_piece>(m.height + 2).tokens;
+    st.truncate(m.height);
+    token t;
+    t.kind = token_kind::each;
+    t.offset = st.offset(m.begin);
+    t.each = std::move(e);
+    st.stack.emplace_back(std::move(t));
+  }
+};
+
+// Calculations.
+// number -> digit+ ["." digit+] / "." digit+
+struct number : sor<seq<plus<pegtl::ascii::digit>, opt<one<'.'>, plus<pegtl::ascii::digit>>>, seq<one<'.'>, plus<pegtl::ascii::digit>>> {
+  static void build(parse_state& st, const mark& m, const char* e) {
+    auto n = std::make_shared<calc_node>();
+    n->type = calc_node::kind::number;
+    n->number = std::strtod(std::string(m.begin, e).c_str(), nullptr);
+    st.stack.emplace_back(calc_piece{std::move(n)});
+  }
+};
+inline void build_calc_var(parse_state& st, const mark& m) {
+  auto n = std::make_shared<calc_node>();
+  n->type = calc_node::kind::variable;
+  n->var = st.take<symbol>(m.height);
+  st.truncate(m.height);
+  st.stack.emplace_back(calc_piece{std::move(n)});
+}
+// braced_var -> "{" ws* symbol ws* "}"        bare_var -> ws* symbol ws*
+struct braced_var : seq<one<'{'>, wss, symbol_rule, wss, one<'}'>> {
+  static void build(parse_state& st, const mark& m, const char*) { build_calc_var(st, m); }
+};
+struct bare_var : seq<wss, symbol_rule, wss> {
+  static void build(parse_state& st, const mark& m, const char*) { build_calc_var(st, m); }
+};
+template <typename Rule>
+struct deeper;
+// paren -> "(" sum ")"
+struct paren : seq<one<'('>, deeper<sum>, one<')'>> {};
+// factor -> paren / number / braced_var / bare_var
+struct factor : sor<paren, number, braced_var, bare_var> {};
+struct mul_op : one<'*', '/'> {
+  static void build(parse_state& st, const mark& m, const char*) { st.stack.emplace_back(op_piece{m.begin[0]}); }
+};
+struct add_op : one<'+', '-'> {
+  static void build(parse_state& st, const mark& m, const char*) { st.stack.emplace_back(op_piece{m.begin[0]}); }
+};
+// Folds "operand (op operand)*" left-associatively.
+inline void fold_calc(parse_state& st, const mark& m) {
+  auto acc = st.take<calc_piece>(m.height).node;
+  for (std::size_t i = m.height + 1; i + 1 < st.stack.size(); i += 2) {
+    auto n = std::make_shared<calc_node>();
+    n->type = calc_node::kind::binary;
+    n->op = st.take<op_piece>(i).op;
+    n->lhs = std::make_unique<calc_node>(std::move(*acc));
+    n->rhs = std::make_unique<calc_node>(std::move(*st.take<calc_piece>(i + 1).node));
+    acc = std::move(n);
+  }
+  st.truncate(m.height);
+  st.stack.emplace_back(calc_piece{std::move(acc)});
+}
+// term -> factor (ws* ("*"|"/") ws* factor)*
+struct term : seq<factor, star<wss, mul_op, wss, factor>> {
+  static void build(parse_state& st, const mark& m, const char*) { fold_calc(st, m); }
+};
+// sum -> term (ws* ("+"|"-") ws* term)*
+struct sum : seq<term, star<wss, add_op, wss, term>> {
+  static void build(parse_state& st, const mark& m, const char*) { fold_calc(st, m); }
+};
+// calc -> open ws* ci("calc") ws+ sum ws* "}"
+struct calc_form : seq<open, wss, istring<'c', 'a', 'l', 'c'>, plus<ws>, sum, wss, close> {
+  static void build(parse_state& st, const mark& m, const char*) {
+    token t;
+    t.kind = token_kind::calc;
+    t.offset = st.offset(m.begin);
+    t.calc = st.take<calc_piece>(m.height).node;
+    st.truncate(m.height);
+    st.stack.emplace_back(std::move(t));
+  }
+};
+// clang-format on
+
+// deeper<Rule>: Rule one nesting level down; fails (and flags the limit) beyond max_depth.
+template <typename Rule>
+struct deeper : custom_rule<deeper<Rule>> {
+  template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
+            template <typename...> class Control, typename ParseInput>
+  static bool match(ParseInput& in, parse_state& st) {
+    if (st.depth >= st.max_depth) {
+      st.depth_exceeded = true;
+      return false;
+    }
+    ++st.depth;
+    const bool ok = Control<Rule>::template match<A, M, Action, Control>(in, st);
+    --st.depth;
+    return ok && !st.depth_exceeded;
+  }
+};
+
+// memoised<Rule, Id>: runs a construct rule at most once per position; bounds nesting depth.
+template <typename Rule, int Id>
+struct memoised : custom_rule<memoised<Rule, Id>> {
+  template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
+            template <typename...> class Control, typename ParseInput>
+  static bool match(ParseInput& in, parse_state& st) {
+    if (st.depth_exceeded) return false;
+    const char* begin = in.current();
+    // Every construct starts with "#{": skip the table for anything else.
+    if (in.size(2) < 2 || begin[0] != '#' || begin[1] != '{') return false;
+    const std::uint64_t key = (static_cast<std::uint64_t>(st.offset(begin)) << 2) | Id;
+    if (auto it = st.memo.find(key); it != st.memo.end()) {
+      if (!it->second.ok) return false;
+      st.stack.emplace_back(it->second.result);
+      in.bump(static_cast<std::size_t>(it->second.end - begin));
+      return true;
+    }
+    if (st.depth >= st.max_depth) {
+      st.depth_exceeded = true;
+      return false;
+    }
+    ++st.depth;
+    const bool ok = Control<Rule>::template match<A, pegtl::rewind_mode::required, Action, Control>(in, st);
+    --st.depth;
+    if (st.depth_exceeded) return false;
+    if (ok) {
+      st.memo.emplace(key, memo_entry{true, in.current(), std::get<token>(st.stack.back())});
+    } else {
+      st.memo.emplace(key, memo_entry{false, begin, token{}});
+    }
+    return ok;
+  }
+};
+
+// nested_construct -> conditional / calc / each / substitution
+struct nested_construct : sor<memoised<conditional_form, 0>, memoised<calc_form, 1>, memoised<each_form, 2>,
+                              memoised<substitution_form, 3>> {};
+// token -> conditional / calc / each / substitution / text
+struct token_rule : sor<nested_construct, text> {};
+
+// Control: marks, builders and the furthest-failure tracker.
+template <typename Rule>
+struct control : pegtl::normal<Rule> {
+  template <typename ParseInput>
+  static void start(const ParseInput& in, parse_state& st) {
+    if constexpr (marked<Rule>) st.marks.push_back(mark{st.stack.size(), in.current()});
+    if constexpr (std::is_same_v<Rule, token_rule>) {
+      if (st.token_depth++ == 0) st.furthest = in.current();
+    }
+  }
+  template <typename ParseInput>
+  static void success(const ParseInput& in, parse_state& st) {
+    if constexpr (builds<Rule>) {
+      const mark m = st.marks.back();
+      st.marks.pop_back();
+      Rule::build(st, m, in.current());
+    } else if constexpr (marked<Rule>) {
+      st.marks.pop_back();
+    }
+    if constexpr (std::is_same_v<Rule, token_rule>) --st.token_depth;
+  }
+  template <typename ParseInput>
+  static void failure(const ParseInput& in, parse_state& st) {
+    if constexpr (marked<Rule>) {
+      st.truncate(st.marks.back().height);
+      st.marks.pop_back();
+    }
+    if constexpr (std::is_same_v<Rule, token_rule>) --st.token_depth;
+    if (in.current() > st.furthest) st.furthest = in.current();
+  }
+};
+
+template <typename Rule>
+struct no_action : pegtl::nothing<Rule> {};
+
+}  // namespace
+
+parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth) {
+  parse_outcome out;
+  parse_state st;
+  st.base = src.data();
+  st.furthest = src.data();
+  st.max_depth = max_depth;
+  pegtl::memory_input<pegtl::tracking_mode::lazy> in(src.data(), src.data() + src.size(), "template");
+  while (true) {
+    pegtl::parse<star<token_rule>, no_action, control>(in, st);
+    if (st.depth_exceeded) {
+      out.depth_exceeded = true;
+      out.error_offset = st.offset(in.current());
+      return out;
+    }
+    if (in.empty()) break;
+    const char* at = in.current();
+    const char* upto = std::max(st.furthest, at + 1);
+    out.furthest = st.offset(upto);
+    if (halt_on_error) {
+      out.failed = true;
+      out.error_offset = st.offset(at);
+      break;
+    }
+    // Continue mode: everything up to the furthest point reached becomes literal text.
+    out.recovered.emplace_back(st.offset(at), st.offset(upto));
+    token t;
+    t.kind = token_kind::text;
+    t.offset = st.offset(at);
+    t.text = std::string_view(at, static_cast<std::size_t>(upto - at));
+    st.stack.emplace_back(std::move(t));
+    in.bump(static_cast<std::size_t>(upto - at));
+  }
+  out.tokens.reserve(st.stack.size());
+  for (auto& p : st.stack) out.tokens.push_back(std::move(std::get<token>(p)));
+  return out;
+}
+
+std::optional<symbol> parse_name_path(std::string_view name) {
+  parse_state st;
+  st.base = name.data();
+  st.furthest = name.data();
+  pegtl::memory_input<pegtl::tracking_mode::lazy> in(name.data(), name.data() + name.size(), "name");
+  if (!pegtl::parse<symbol_rule, no_action, control>(in, st) || st.stack.empty()) return std::nullopt;
+  return std::get<symbol>(std::move(st.stack.back()));
+}
+
+}  // namespace cuttle::engine::detail

@@ -1,0 +1,33 @@
+// Template parser: turns template text into the AST of ast.hpp (Octostache's grammar, §14 of the spec).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ast.hpp"
+
+namespace cuttle::engine::detail {
+
+/// What parse_template produced.
+struct parse_outcome {
+  token_list tokens;
+  bool failed = false;           ///< halting mode: a token did not parse; the template renders verbatim
+  std::size_t error_offset = 0;  ///< where the unparseable token starts
+  std::size_t furthest = 0;      ///< furthest position any alternative reached
+  bool depth_exceeded = false;   ///< the nesting_depth limit was hit (fatal)
+  /// Continue mode: the [begin, end) byte ranges kept as literal text because they did not parse.
+  std::vector<std::pair<std::size_t, std::size_t>> recovered;
+};
+
+/// Parses `src`. Text tokens point into `src`, which must outlive the result.
+parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth);
+
+/// Parses a variable name as a path (a prefix parse: trailing junk is ignored, as Octostache does).
+/// nullopt when the name does not start with a symbol.
+std::optional<symbol> parse_name_path(std::string_view name);
+
+}  // namespace cuttle::engine::detail

@@ -1,0 +1,164 @@
+// Unicode helpers over utf8proc: decoding, .NET character classes and simple case mapping.
+// Tested by tests/engine/evaluator_test.cpp
+
+#include "unicode.hpp"
+
+#include <utf8proc.h>
+
+namespace cuttle::engine::detail {
+
+int decode_utf8(const char* p, const char* end, char32_t& cp) {
+  const auto b0 = static_cast<unsigned char>(p[0]);
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  }
+  utf8proc_int32_t c = 0;
+  const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(p), end - p, &c);
+  if (n <= 0) {
+    cp = 0xFFFD;
+    return 1;
+  }
+  cp = static_cast<char32_t>(c);
+  return static_cast<int>(n);
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+  utf8proc_uint8_t buf[4];
+  const auto n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf);
+  out.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
+}
+
+bool is_dotnet_whitespace(char32_t cp) {
+  if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0D);
+  if (cp == 0x85 || cp == 0xA0) return true;
+  if (cp > 0xFFFF) return false;
+  const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
+}
+
+bool is_letter_or_digit(char32_t cp) {
+  if (cp < 0x80) {
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+  }
+  if (cp > 0xFFFF) return false;  // a surrogate pair in .NET: neither half is a letter
+  switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view trim_start(std::string_view s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end) {
+    const auto n = whitespace_length(p, end);
+    if (n == 0) break;
+    p += n;
+  }
+  return {p, static_cast<std::size_t>(end - p)};
+}
+
+std::string_view trim_end(std::string_view s) {
+  // Walk forward remembering the end of the last non-whitespace character: UTF-8 is not
+  // safely decodable backwards without re-synchronising.
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* last = p;
+  while (p < end) {
+    const auto n = whitespace_length(p, end);
+    if (n != 0) {
+      p += n;
+      continue;
+    }
+    char32_t cp = 0;
+    p += decode_utf8(p, end, cp);
+    last = p;
+  }
+  return {s.data(), static_cast<std::size_t>(last - s.data())};
+}
+
+std::string_view trim(std::string_view s) { return trim_end(trim_start(s)); }
+
+namespace {
+template <typename Map>
+std::string map_case(std::string_view s, Map map, bool upper) {
+  std::string out;
+  out.reserve(s.size());
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x80) {
+      if (upper && c >= 'a' && c <= 'z') {
+        out.push_back(static_cast<char>(c - 32));
+      } else if (!upper && c >= 'A' && c <= 'Z') {
+        out.push_back(static_cast<char>(c + 32));
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+      ++p;
+      continue;
+    }
+    char32_t cp = 0;
+    const int n = decode_utf8(p, end, cp);
+    if (cp == 0xFFFD && n == 1) {
+      out.push_back(*p);  // keep invalid bytes as they are
+    } else if (cp > 0xFFFF) {
+      out.append(p, static_cast<std::size_t>(n));  // .NET maps UTF-16 units: surrogates unchanged
+    } else {
+      const auto mapped = static_cast<char32_t>(map(static_cast<utf8proc_int32_t>(cp)));
+      // .NET keeps a char whose mapping leaves the BMP (never happens for simple mappings).
+      append_utf8(out, mapped <= 0xFFFF ? mapped : cp);
+    }
+    p += n;
+  }
+  return out;
+}
+}  // namespace
+
+std::string to_upper(std::string_view s) { return map_case(s, utf8proc_toupper, true); }
+std::string to_lower(std::string_view s) { return map_case(s, utf8proc_tolower, false); }
+
+void append_case_key(std::string& out, std::string_view s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+      ++p;
+      continue;
+    }
+    char32_t cp = 0;
+    const int n = decode_utf8(p, end, cp);
+    if ((cp == 0xFFFD && n == 1) || cp > 0xFFFF) {
+      out.append(p, static_cast<std::size_t>(n));
+    } else {
+      const auto up = static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(cp)));
+      append_utf8(out, up <= 0xFFFF ? up : cp);
+    }
+    p += n;
+  }
+}
+
+std::size_t utf16_length(std::string_view s) {
+  std::size_t units = 0;
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end) {
+    char32_t cp = 0;
+    p += decode_utf8(p, end, cp);
+    units += cp > 0xFFFF ? 2 : 1;
+  }
+  return units;
+}
+
+}  // namespace cuttle::engine::detail

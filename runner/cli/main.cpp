@@ -1,0 +1,107 @@
+// The `cuttle` executable: argv -> options -> load variables -> parse -> render -> output and exit code.
+// Tested by tests/runner/cli_test.cpp
+
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+#include "cli_options.hpp"
+#include "cuttle/engine.hpp"
+#include "cuttle/runner/files.hpp"
+#include "cuttle/runner/variable_sources.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_error = 2;
+
+void write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void print_err(const std::string& line, const std::vector<std::string>& secrets) {
+  write_all(STDERR_FILENO, cuttle::runner::mask_secrets(line, secrets) + "\n");
+}
+
+int run(const cuttle::cli::cli_options& o) {
+  using namespace cuttle;
+  engine::variables vars;
+  std::vector<std::string> errors;
+  if (!runner::load_variable_sources(o.sources, vars, errors)) {
+    for (const auto& e : errors) print_err(e, vars.sensitive_values());
+    return exit_error;
+  }
+  const auto secrets = vars.sensitive_values();
+
+  std::string text;
+  engine::parse_options po;
+  po.halt_on_error = !o.continue_on_error;
+  if (o.cmd == cli::command::eval) {
+    text = o.input;
+    po.source_name = "<eval>";
+  } else {
+    if (auto err = runner::read_file(o.input, text)) {
+      print_err("error: " + *err, secrets);
+      return exit_error;
+    }
+    po.source_name = o.input == "-" ? "<stdin>" : o.input;
+  }
+
+  const auto tpl = engine::compiled_template::parse(std::move(text), po);
+  const auto result = tpl.render(vars);
+  bool problem = result.failed;
+  for (const auto& d : result.diagnostics) {
+    auto copy = d;
+    if (o.strict && copy.code != engine::error_code::null_result) copy.severity = engine::severity::error;
+    problem = problem || copy.severity == engine::severity::error;
+    print_err(copy.to_string(), secrets);
+  }
+  if (problem) return exit_error;
+  // A template that evaluates to null (the `null` filter) renders as empty output.
+  const std::string_view out = result.output ? std::string_view(*result.output) : std::string_view();
+  if (o.output) {
+    if (auto err = runner::write_file_atomically(*o.output, out)) {
+      print_err("error: " + *err, secrets);
+      return exit_error;
+    }
+    return exit_ok;
+  }
+  write_all(STDOUT_FILENO, out);
+  return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string error;
+  const auto options = cuttle::cli::parse_command_line(argc, argv, error);
+  if (!options) {
+    std::fprintf(stderr, "cuttle: %s\n", error.c_str());
+    return exit_error;
+  }
+  switch (options->cmd) {
+    case cuttle::cli::command::help:
+      std::fputs(cuttle::cli::main_help(), stdout);
+      return exit_ok;
+    case cuttle::cli::command::version:
+      std::puts("cuttle 0.1.0");
+      return exit_ok;
+    default:
+      break;
+  }
+  if (options->help) {
+    std::fputs(options->cmd == cuttle::cli::command::eval ? cuttle::cli::eval_help() : cuttle::cli::render_help(),
+               stdout);
+    return exit_ok;
+  }
+  try {
+    return run(*options);
+  } catch (const std::exception& ex) {  // environment failures only (e.g. out of memory)
+    std::fprintf(stderr, "cuttle: fatal: %s\n", ex.what());
+    return exit_error;
+  }
+}

@@ -1,0 +1,88 @@
+// Whole-file reads and atomic writes (temporary file + fsync + rename) for the CLI.
+// Tested by tests/runner/cli_test.cpp
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <string>
+
+#include "cuttle/runner/files.hpp"
+
+namespace cuttle::runner {
+
+std::optional<std::string> read_file(const std::string& path, std::string& out) {
+  const bool is_stdin = path == "-";
+  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fmt::format("{}: cannot open: {}", path, std::strerror(errno));
+  out.clear();
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      if (!is_stdin) ::close(fd);
+      return fmt::format("{}: cannot read: {}", is_stdin ? "<stdin>" : path, std::strerror(err));
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  if (!is_stdin) ::close(fd);
+  return std::nullopt;
+}
+
+std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string tmp = dir + "/." + base + ".cuttle-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return fmt::format("{}: cannot create a temporary file in '{}': {}", path, dir, std::strerror(errno));
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fmt::format("{}: cannot {}: {}", path, what, std::strerror(err));
+  };
+  const char* p = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("write");
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  // Keep the permissions of a file being replaced; new files get 0644 minus the umask.
+  struct stat st {};
+  mode_t mode = 0666;
+  if (::stat(path.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  if (::fchmod(fd, mode) != 0) return fail("set permissions");
+  if (::fsync(fd) != 0) return fail("flush");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return fmt::format("{}: cannot close: {}", path, std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return fmt::format("{}: cannot replace: {}", path, std::strerror(err));
+  }
+  return std::nullopt;
+}
+
+}  // namespace cuttle::runner

@@ -1,0 +1,54 @@
+// Loading --variables / --sensitive-variables / --set in command-line order, and masking secrets in text.
+// Tested by tests/runner/cli_test.cpp
+
+#include "cuttle/runner/variable_sources.hpp"
+
+#include <algorithm>
+
+#include "cuttle/runner/files.hpp"
+
+namespace cuttle::runner {
+
+bool load_variable_sources(const std::vector<variable_source>& sources, engine::variables& vars,
+                           std::vector<std::string>& errors) {
+  const auto before = errors.size();
+  for (const auto& s : sources) {
+    if (s.type == variable_source::kind::assignment) {
+      const auto eq = s.argument.find('=');
+      if (eq == std::string::npos) {
+        errors.push_back("--set '" + s.argument + "': expected NAME=VALUE");
+        continue;
+      }
+      vars.set(s.argument.substr(0, eq), s.argument.substr(eq + 1));
+      continue;
+    }
+    std::string text;
+    if (auto err = read_file(s.argument, text)) {
+      errors.push_back("error: " + *err);
+      continue;
+    }
+    const auto loaded =
+        engine::load_variables_json(text, s.argument, vars, s.type == variable_source::kind::sensitive_file);
+    for (const auto& d : loaded.diagnostics()) errors.push_back(d.to_string());
+  }
+  return errors.size() == before;
+}
+
+std::string mask_secrets(std::string_view text, const std::vector<std::string>& secrets) {
+  std::vector<const std::string*> order;
+  for (const auto& s : secrets) {
+    if (!s.empty()) order.push_back(&s);
+  }
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->size() > b->size(); });
+  std::string out(text);
+  for (const auto* secret : order) {
+    std::size_t from = 0;
+    while ((from = out.find(*secret, from)) != std::string::npos) {
+      out.replace(from, secret->size(), "********");
+      from += 8;
+    }
+  }
+  return out;
+}
+
+}  // namespace cuttle::runner
