@@ -88,7 +88,7 @@ struct token {
   token_kind kind = token_kind::text;
   std::uint32_t offset = 0;  ///< byte offset of the token in its source
   std::string_view text;     ///< text tokens: unescaped text, always a substring of the source
-  expression expr;           ///< substitution
+  std::shared_ptr<const expression> expr;  ///< substitution
   std::shared_ptr<conditional> cond;
   std::shared_ptr<each_block> each;
   std::shared_ptr<calc_node> calc;

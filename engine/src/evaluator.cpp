@@ -196,6 +196,7 @@ class evaluator {
     root.root = &tree_.root();
     root.src = src;
     std::string out;
+    out.reserve(std::min(src.text.size() + src.text.size() / 4, options_.max_output_bytes));
     try {
       render_tokens(tokens, root, out, true);
       if (null_result_) {
@@ -325,7 +326,7 @@ class evaluator {
   }
 
   void render_substitution(const token& t, context& c, std::string& out, bool top) {
-    const auto& e = t.expr;
+    const auto& e = *t.expr;
     if (e.filters.empty()) {
       const auto r = resolve(c, *e.subject);
       if (r.is_text()) {

@@ -464,7 +464,7 @@ struct substitution_form : seq<open, wss, expression_rule, wss, close> {
     token t;
     t.kind = token_kind::substitution;
     t.offset = st.offset(m.begin);
-    t.expr = st.take<expression>(m.height);
+    t.expr = std::make_shared<const expression>(st.take<expression>(m.height));
     st.truncate(m.height);
     st.stack.emplace_back(std::move(t));
   }
@@ -716,7 +716,50 @@ struct deeper : custom_rule<deeper<Rule>> {
   }
 };
 
+// The common `#{Name.Child}` form (ASCII name characters and single dots, directly closed), built without
+// the general rules. It yields exactly the AST the grammar would: no keyword can start such a name
+// because every keyword must be followed by whitespace.
+template <typename ParseInput>
+bool simple_substitution(ParseInput& in, parse_state& st) {
+  const char* begin = in.current();
+  const char* end = in.end();
+  const char* p = begin + 2;
+  const char* segment = p;
+  symbol sym;
+  sym.offset = st.offset(p);
+  while (true) {
+    if (p >= end) return false;
+    const auto c = static_cast<unsigned char>(*p);
+    if (is_bare_ascii(c)) {
+      ++p;
+      continue;
+    }
+    if (c != '.' && c != '}') return false;
+    if (p == segment) return false;  // empty segment: leave it to the grammar
+    step s;
+    s.kind = step_kind::identifier;
+    s.text.assign(segment, p);
+    append_case_key(s.key, s.text);
+    s.offset = st.offset(segment);
+    sym.steps.push_back(std::move(s));
+    if (c == '}') break;
+    segment = ++p;
+  }
+  if (segment == begin + 2 && *(begin + 2) == '/') return false;  // "#{/" never opens
+  token t;
+  t.kind = token_kind::substitution;
+  t.offset = st.offset(begin);
+  auto e = std::make_shared<expression>();
+  e->subject = std::move(sym);
+  t.expr = std::move(e);
+  st.stack.emplace_back(std::move(t));
+  in.bump(static_cast<std::size_t>(p + 1 - begin));
+  return true;
+}
+
 // memoised<Rule, Id>: runs a construct rule at most once per position; bounds nesting depth.
+constexpr int substitution_id = 3;
+
 template <typename Rule, int Id>
 struct memoised : custom_rule<memoised<Rule, Id>> {
   template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
@@ -726,6 +769,17 @@ struct memoised : custom_rule<memoised<Rule, Id>> {
     const char* begin = in.current();
     // Every construct starts with "#{": skip the table for anything else.
     if (in.size(2) < 2 || begin[0] != '#' || begin[1] != '{') return false;
+    // A top-level token is never re-parsed (the top-level loop does not backtrack), so only constructs
+    // nested inside another one are memoised.
+    if (st.depth == 0) {
+      if constexpr (Id == substitution_id) {
+        if (simple_substitution(in, st)) return true;
+      }
+      st.depth = 1;
+      const bool ok = Control<Rule>::template match<A, pegtl::rewind_mode::required, Action, Control>(in, st);
+      st.depth = 0;
+      return ok && !st.depth_exceeded;
+    }
     const std::uint64_t key = (static_cast<std::uint64_t>(st.offset(begin)) << 2) | Id;
     if (auto it = st.memo.find(key); it != st.memo.end()) {
       if (!it->second.ok) return false;
@@ -752,7 +806,7 @@ struct memoised : custom_rule<memoised<Rule, Id>> {
 
 // nested_construct -> conditional / calc / each / substitution
 struct nested_construct : sor<memoised<conditional_form, 0>, memoised<calc_form, 1>, memoised<each_form, 2>,
-                              memoised<substitution_form, 3>> {};
+                              memoised<substitution_form, substitution_id>> {};
 // token -> conditional / calc / each / substitution / text
 struct token_rule : sor<nested_construct, text> {};
 
@@ -800,8 +854,14 @@ parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_d
   st.furthest = src.data();
   st.max_depth = max_depth;
   pegtl::memory_input<pegtl::tracking_mode::lazy> in(src.data(), src.data() + src.size(), "template");
+  st.marks.reserve(256);
+  out.tokens.reserve(src.size() / 32 + 4);
   while (true) {
-    pegtl::parse<star<token_rule>, no_action, control>(in, st);
+    // One top-level token at a time, moved out at once, so the piece stack stays small.
+    while (!in.empty() && pegtl::parse<token_rule, no_action, control>(in, st)) {
+      for (auto& p : st.stack) out.tokens.push_back(std::move(std::get<token>(p)));
+      st.stack.clear();
+    }
     if (st.depth_exceeded) {
       out.depth_exceeded = true;
       out.error_offset = st.offset(in.current());
@@ -825,7 +885,6 @@ parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_d
     st.stack.emplace_back(std::move(t));
     in.bump(static_cast<std::size_t>(upto - at));
   }
-  out.tokens.reserve(st.stack.size());
   for (auto& p : st.stack) out.tokens.push_back(std::move(std::get<token>(p)));
   return out;
 }

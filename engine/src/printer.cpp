@@ -99,7 +99,7 @@ void print_token(std::string& out, const token& t) {
       break;
     case token_kind::substitution:
       out.append("#{");
-      print_expression(out, t.expr);
+      print_expression(out, *t.expr);
       out.push_back('}');
       break;
     case token_kind::conditional: {

@@ -87,7 +87,7 @@ void collect_names(const detail::token_list& tokens, std::vector<std::string>& o
       case detail::token_kind::text:
         break;
       case detail::token_kind::substitution:
-        collect_expression(t.expr, out);
+        collect_expression(*t.expr, out);
         break;
       case detail::token_kind::conditional:
         for (const auto* o : {&t.cond->left, &t.cond->right}) {
