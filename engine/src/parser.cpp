@@ -97,11 +97,9 @@ concept builds = requires(parse_state& s, const mark& m, const char* e) { Rule::
 
 // Sequences can fail after a prefix pushed pieces (an alternative of a sor<> that fails half-way), so
 // they also roll back. Every other rule either pushes nothing or fails without consuming.
-template <typename... Rules>
-std::true_type seq_test(const tao::pegtl::internal::seq<Rules...>*);
-std::false_type seq_test(...);
 template <typename Rule>
-inline constexpr bool is_sequence = decltype(seq_test(static_cast<const Rule*>(nullptr)))::value;
+inline constexpr bool is_sequence =
+    requires(const Rule* r) { []<typename... Rules>(const tao::pegtl::internal::seq<Rules...>*) {}(r); };
 
 template <typename Rule>
 inline constexpr bool marked = builds<Rule> || is_sequence<Rule>;
