@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_set>
 
 #include "ast.hpp"
@@ -126,7 +127,7 @@ compiled_template compiled_template::parse(std::string text, const parse_options
         ""));
     return compiled_template(std::move(impl));
   }
-  if (src.find("#{") == std::string_view::npos) {
+  if (!needs_evaluation(src)) {
     // Octostache never parses text without "#{": it is returned unchanged.
     if (!src.empty()) {
       detail::token t;
@@ -226,6 +227,22 @@ std::vector<std::string> compiled_template::argument_names() const {
 render_result evaluate(std::string_view text, const variables& vars, const parse_options& popts,
                        const render_options& ropts) {
   return compiled_template::parse(std::string(text), popts).render(vars, ropts);
+}
+
+bool needs_evaluation(std::string_view text) {
+  // '{' is rarer than '#' in most text, so scan for it and look one byte back.
+  const char* p = text.data();
+  const char* end = p + text.size();
+  if (p == end) return false;
+  ++p;
+  while (p < end) {
+    const void* brace = std::memchr(p, '{', static_cast<std::size_t>(end - p));
+    if (brace == nullptr) return false;
+    p = static_cast<const char*>(brace);
+    if (p[-1] == '#') return true;
+    ++p;
+  }
+  return false;
 }
 
 bool is_truthy(std::string_view value) {

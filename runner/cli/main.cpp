@@ -27,6 +27,18 @@ void print_err(const std::string& line, const std::vector<std::string>& secrets)
   write_all(STDERR_FILENO, cuttle::runner::mask_secrets(line, secrets) + "\n");
 }
 
+int write_output(const cuttle::cli::cli_options& o, std::string_view out, const std::vector<std::string>& secrets) {
+  if (o.output) {
+    if (auto err = cuttle::runner::write_file_atomically(*o.output, out)) {
+      print_err("error: " + *err, secrets);
+      return exit_error;
+    }
+    return exit_ok;
+  }
+  write_all(STDOUT_FILENO, out);
+  return exit_ok;
+}
+
 int run(const cuttle::cli::cli_options& o) {
   using namespace cuttle;
   engine::variables vars;
@@ -37,22 +49,29 @@ int run(const cuttle::cli::cli_options& o) {
   }
   const auto secrets = vars.sensitive_values();
 
-  std::string text;
+  runner::file_contents file;
+  std::string_view text;
   engine::parse_options po;
   po.halt_on_error = !o.continue_on_error;
   if (o.cmd == cli::command::eval) {
     text = o.input;
     po.source_name = "<eval>";
   } else {
-    if (auto err = runner::read_file(o.input, text)) {
+    if (auto err = file.open(o.input)) {
       print_err("error: " + *err, secrets);
       return exit_error;
     }
     po.source_name = o.input == "-" ? "<stdin>" : o.input;
+    text = file.view();
   }
 
-  const auto tpl = engine::compiled_template::parse(std::move(text), po);
-  const auto result = tpl.render(vars);
+  // Text without "#{" is never parsed (as in Octostache) and is written as it is.
+  if (!engine::needs_evaluation(text)) return write_output(o, text, secrets);
+
+  // The template and the result are deliberately not destroyed: the process ends right after, and
+  // freeing a large AST costs more than everything else on big inputs.
+  const auto* tpl = new engine::compiled_template(engine::compiled_template::parse(std::string(text), po));
+  const auto& result = *new engine::render_result(tpl->render(vars));
   bool problem = result.failed;
   for (const auto& d : result.diagnostics) {
     auto copy = d;
@@ -62,16 +81,7 @@ int run(const cuttle::cli::cli_options& o) {
   }
   if (problem) return exit_error;
   // A template that evaluates to null (the `null` filter) renders as empty output.
-  const std::string_view out = result.output ? std::string_view(*result.output) : std::string_view();
-  if (o.output) {
-    if (auto err = runner::write_file_atomically(*o.output, out)) {
-      print_err("error: " + *err, secrets);
-      return exit_error;
-    }
-    return exit_ok;
-  }
-  write_all(STDOUT_FILENO, out);
-  return exit_ok;
+  return write_output(o, result.output ? std::string_view(*result.output) : std::string_view(), secrets);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Tested by tests/runner/cli_test.cpp
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,29 @@ std::optional<std::string> read_file(const std::string& path, std::string& out) 
   }
   if (!is_stdin) ::close(fd);
   return std::nullopt;
+}
+
+file_contents::~file_contents() {
+  if (map_ != nullptr) ::munmap(map_, size_);
+}
+
+std::optional<std::string> file_contents::open(const std::string& path) {
+  if (path != "-") {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fmt::format("{}: cannot open: {}", path, std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* m = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (m != MAP_FAILED) {
+        ::close(fd);
+        map_ = static_cast<char*>(m);
+        size_ = static_cast<std::size_t>(st.st_size);
+        return std::nullopt;
+      }
+    }
+    ::close(fd);
+  }
+  return read_file(path, data_);
 }
 
 std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content) {

@@ -71,6 +71,10 @@ class compiled_template {
 render_result evaluate(std::string_view text, const variables& vars, const parse_options& popts = {},
                        const render_options& ropts = {});
 
+/// False when `text` contains no `#{`: such text is never parsed and renders as itself (Octostache's
+/// CanEvaluationBeSkippedForExpression, negated). Callers may skip the engine for it.
+bool needs_evaluation(std::string_view text);
+
 /// Octostache's truthiness of an evaluated value (§6.3): "", "0", and trimmed "no"/"false" (any case) are false.
 bool is_truthy(std::string_view value);
 

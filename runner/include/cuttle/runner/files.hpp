@@ -15,6 +15,25 @@ namespace cuttle::runner {
 /// Reads the whole of `path` ("-" reads standard input) into `out`; returns an error message on failure.
 std::optional<std::string> read_file(const std::string& path, std::string& out);
 
+/// A file's contents, memory-mapped when it is a regular file (no copy), read otherwise (stdin, pipes).
+class file_contents {
+ public:
+  file_contents() = default;
+  ~file_contents();
+  file_contents(const file_contents&) = delete;
+  file_contents& operator=(const file_contents&) = delete;
+
+  /// Opens `path` ("-" is standard input); returns an error message on failure.
+  std::optional<std::string> open(const std::string& path);
+  /// The bytes (valid while this object lives).
+  std::string_view view() const { return map_ != nullptr ? std::string_view(map_, size_) : std::string_view(data_); }
+
+ private:
+  char* map_ = nullptr;
+  std::size_t size_ = 0;
+  std::string data_;
+};
+
 /// Writes `content` to `path` atomically: a temporary file in the same directory, flushed, then renamed
 /// over `path`. On failure the temporary file is removed and `path` is untouched.
 std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content);
