@@ -86,8 +86,8 @@ enum class token_kind : std::uint8_t { text, substitution, conditional, each, ca
 
 struct token {
   token_kind kind = token_kind::text;
-  std::uint32_t offset = 0;  ///< byte offset of the token in its source
-  std::string_view text;     ///< text tokens: unescaped text, always a substring of the source
+  std::uint32_t offset = 0;                ///< byte offset of the token in its source
+  std::string_view text;                   ///< text tokens: unescaped text, always a substring of the source
   std::shared_ptr<const expression> expr;  ///< substitution
   std::shared_ptr<conditional> cond;
   std::shared_ptr<each_block> each;

@@ -23,8 +23,8 @@ std::pair<std::uint32_t, std::uint32_t> line_column(std::string_view text, std::
 }
 
 std::string diagnostic::to_string() const {
-  return fmt::format("{}:{}:{}: {}[{}]: {}", source, line, column, severity == severity::error ? "error" : "warning",
-                     error_code_name(code), message);
+  return fmt::format("{}:{}:{}: {}[{}]: {}", source, line, column,
+                     severity == severity::error ? "error" : "warning", error_code_name(code), message);
 }
 
 }  // namespace cuttle::engine

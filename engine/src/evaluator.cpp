@@ -16,6 +16,8 @@
 
 #include "evaluator.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -24,8 +26,6 @@
 #include <exception>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "cuttle/engine/filters.hpp"
 #include "printer.hpp"
@@ -220,8 +220,8 @@ class evaluator {
   // ----------------------------------------------------------------------------------------------
   // Diagnostics and missing tokens.
 
-  void add_diagnostic(error_code code, severity sev, const source_ref& src, std::size_t offset, std::string message,
-                      std::string fragment) {
+  void add_diagnostic(error_code code, severity sev, const source_ref& src, std::size_t offset,
+                      std::string message, std::string fragment) {
     diagnostic d;
     d.code = code;
     d.severity = sev;
@@ -277,7 +277,8 @@ class evaluator {
   }
 
   [[noreturn]] void limit(const context& c, std::size_t offset, const char* name, std::size_t value) {
-    stop(error_code::limit_exceeded, c, offset, fmt::format("limit '{}' exceeded (limit is {})", name, value));
+    stop(error_code::limit_exceeded, c, offset,
+         fmt::format("limit '{}' exceeded (limit is {})", name, value));
   }
 
   void check_output(const context& c, std::size_t offset, const std::string& out) {
@@ -333,7 +334,8 @@ class evaluator {
         out.append(r.str());
         return;
       }
-      echo_missing(t, c, out, failure_reason{error_code::unresolved_variable, describe_subject(*e.subject, r)});
+      echo_missing(t, c, out,
+                   failure_reason{error_code::unresolved_variable, describe_subject(*e.subject, r)});
       return;
     }
     failure_reason why;
@@ -402,7 +404,8 @@ class evaluator {
           try {
             result = (*custom)(input, std::span<const std::string>(opts));
           } catch (const std::exception& ex) {
-            why = {error_code::filter_failed, fmt::format("custom filter '{}' failed: {}", f.name, ex.what())};
+            why = {error_code::filter_failed,
+                   fmt::format("custom filter '{}' failed: {}", f.name, ex.what())};
             result.reset();
           }
         }
@@ -535,7 +538,8 @@ class evaluator {
         while (true) {
           const auto comma = value.find(',', from);
           node* item = new_node();
-          item->set_item(std::string(value.substr(from, comma == std::string_view::npos ? comma : comma - from)));
+          item->set_item(
+              std::string(value.substr(from, comma == std::string_view::npos ? comma : comma - from)));
           items.push_back(item);
           if (comma == std::string_view::npos) break;
           from = comma + 1;
@@ -564,7 +568,8 @@ class evaluator {
     child.parent = &c;
     child.src = c.src;
     for (std::size_t i = 0; i < items.size(); ++i) {
-      if (++iterations_ > options_.max_iterations) limit(c, t.offset, "loop_iterations", options_.max_iterations);
+      if (++iterations_ > options_.max_iterations)
+        limit(c, t.offset, "loop_iterations", options_.max_iterations);
       local->named[var_key] = const_cast<node*>(items[i]);
       index->set_item(std::to_string(i));
       first->set_item(i == 0 ? "True" : "False");
@@ -599,10 +604,14 @@ class evaluator {
         const auto b = evaluate_calc(*n.rhs, c);
         if (!b) return std::nullopt;
         switch (n.op) {
-          case '+': return *a + *b;
-          case '-': return *a - *b;
-          case '*': return *a * *b;
-          default: return *a / *b;
+          case '+':
+            return *a + *b;
+          case '-':
+            return *a - *b;
+          case '*':
+            return *a * *b;
+          default:
+            return *a / *b;
         }
       }
     }
@@ -637,12 +646,13 @@ class evaluator {
         }
         const std::string name = symbol_text(sym);
         chain += name;
-        throw recursion_stop{{error_code::recursive_definition,
-                              fmt::format("An attempt to parse the variable symbol \"{}\" appears to have resulted in "
-                                          "a self referencing loop ({}). Ensure that recursive loops do not exist in "
-                                          "the variable values.",
-                                          name, chain),
-                              c.src.name, c.src.text, sym.offset}};
+        throw recursion_stop{
+            {error_code::recursive_definition,
+             fmt::format("An attempt to parse the variable symbol \"{}\" appears to have resulted in "
+                         "a self referencing loop ({}). Ensure that recursive loops do not exist in "
+                         "the variable values.",
+                         name, chain),
+             c.src.name, c.src.text, sym.offset}};
       }
     }
   }
@@ -750,8 +760,10 @@ class evaluator {
     long long index = 0;
     if (!parse_dotnet_int(name, index)) return nullptr;
     if (index < 0) {
-      stop(error_code::invalid_operation, c, offset,
-           fmt::format("negative index [{}] into a JSON array (Octostache throws ArgumentOutOfRangeException)", index));
+      stop(
+          error_code::invalid_operation, c, offset,
+          fmt::format("negative index [{}] into a JSON array (Octostache throws ArgumentOutOfRangeException)",
+                      index));
     }
     if (static_cast<std::size_t>(index) >= j->size()) {
       node* n = new_node();

@@ -25,7 +25,8 @@ bool is_octostache_filter_name(std::string_view lower_name);
 struct evaluation {
   std::optional<std::string> output;  ///< nullopt: the `null` filter, or a fatal error
   std::vector<diagnostic> diagnostics;
-  std::vector<std::string> missing;  ///< distinct normalised texts of unresolved tokens, first occurrence first
+  std::vector<std::string>
+      missing;  ///< distinct normalised texts of unresolved tokens, first occurrence first
   bool failed = false;
 };
 

@@ -16,7 +16,11 @@ namespace {
 class reader {
  public:
   reader(std::string_view text, bool strict, int max_depth)
-      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()), strict_(strict), max_depth_(max_depth) {}
+      : begin_(text.data()),
+        p_(text.data()),
+        end_(text.data() + text.size()),
+        strict_(strict),
+        max_depth_(max_depth) {}
 
   const char* position() const { return p_; }
   const char* begin() const { return begin_; }
@@ -80,7 +84,9 @@ class reader {
     ++p_;
     while (true) {
       const char* run = p_;
-      while (p_ < end_ && *p_ != quote && *p_ != '\\' && (static_cast<unsigned char>(*p_) >= 0x20 || !strict_)) ++p_;
+      while (p_ < end_ && *p_ != quote && *p_ != '\\' &&
+             (static_cast<unsigned char>(*p_) >= 0x20 || !strict_))
+        ++p_;
       out.append(run, p_);
       if (p_ >= end_) return fail(open, "unterminated string");
       const char c = *p_;
@@ -92,14 +98,30 @@ class reader {
       if (++p_ >= end_) return fail(open, "unterminated string");
       const char e = *p_++;
       switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
         case 'u': {
           unsigned cp = 0;
           if (!parse_hex4(cp)) return false;
@@ -131,7 +153,8 @@ class reader {
     const char* int_start = p_;
     while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
     if (p_ == int_start) return fail(start, "expected a value");
-    if (strict_ && p_ - int_start > 1 && *int_start == '0') return fail(start, "leading zeros are not allowed");
+    if (strict_ && p_ - int_start > 1 && *int_start == '0')
+      return fail(start, "leading zeros are not allowed");
     bool is_float = false;
     if (p_ < end_ && *p_ == '.') {
       is_float = true;
@@ -163,8 +186,8 @@ class reader {
   }
 
   static bool is_name_char(unsigned char c) {
-    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '$' || c == '-';
+    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || c == '-';
   }
 
   bool parse_key(std::string& key) {
@@ -294,13 +317,27 @@ void append_json_string(std::string& out, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           char buf[8];
@@ -310,7 +347,8 @@ void append_json_string(std::string& out, std::string_view s) {
           out.append("\\u0085");
           ++i;
         } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 ||
+                    static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
           out.append(static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029");
           i += 2;
         } else {
@@ -358,7 +396,8 @@ void append_compact(std::string& out, const json& v) {
       break;
     case json::value_t::number_float: {
       std::string s = format_double(v.get<double>());
-      if (s.find_first_of(".EN") == std::string::npos && s.find("Infinity") == std::string::npos) s.append(".0");
+      if (s.find_first_of(".EN") == std::string::npos && s.find("Infinity") == std::string::npos)
+        s.append(".0");
       out.append(s);
       break;
     }
@@ -408,8 +447,8 @@ std::optional<json_error> read_variables_object(
     std::string_view text, const std::function<void(std::string&&, std::optional<std::string>&&)>& on_entry) {
   // A UTF-8 byte-order mark is allowed and ignored.
   std::size_t skip = 0;
-  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF && static_cast<unsigned char>(text[1]) == 0xBB &&
-      static_cast<unsigned char>(text[2]) == 0xBF) {
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
+      static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF) {
     skip = 3;
   }
   reader r(text, true, 512);
@@ -453,7 +492,8 @@ std::optional<json_error> read_variables_object(
         std::string value;
         if (!r.parse_string(value)) return error();
         on_entry(std::move(name), std::move(value));
-      } else if (c == 'n' && text.substr(static_cast<std::size_t>(r.position() - text.data())).starts_with("null")) {
+      } else if (c == 'n' &&
+                 text.substr(static_cast<std::size_t>(r.position() - text.data())).starts_with("null")) {
         r.set_position(r.position() + 4);
         on_entry(std::move(name), std::nullopt);
       } else {

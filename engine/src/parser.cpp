@@ -58,8 +58,9 @@ struct calc_piece {
   std::shared_ptr<calc_node> node;
 };
 
-using piece = std::variant<token, step, symbol, option, filter_call, expression, operand, compare_op, cond_piece,
-                           body_piece, elseif_piece, else_piece, name_piece, op_piece, calc_piece>;
+using piece =
+    std::variant<token, step, symbol, option, filter_call, expression, operand, compare_op, cond_piece,
+                 body_piece, elseif_piece, else_piece, name_piece, op_piece, calc_piece>;
 
 struct mark {
   std::size_t height;
@@ -89,17 +90,22 @@ struct parse_state {
   T take(std::size_t index) {
     return std::move(std::get<T>(stack[index]));
   }
-  void truncate(std::size_t height) { stack.erase(stack.begin() + static_cast<std::ptrdiff_t>(height), stack.end()); }
+  void truncate(std::size_t height) {
+    stack.erase(stack.begin() + static_cast<std::ptrdiff_t>(height), stack.end());
+  }
 };
 
 template <typename Rule>
-concept builds = requires(parse_state& s, const mark& m, const char* e) { Rule::build(s, m, e); };
+concept builds = requires(parse_state& s, const mark& m, const char* e) {
+  Rule::build(s, m, e);
+};
 
 // Sequences can fail after a prefix pushed pieces (an alternative of a sor<> that fails half-way), so
 // they also roll back. Every other rule either pushes nothing or fails without consuming.
 template <typename Rule>
-inline constexpr bool is_sequence =
-    requires(const Rule* r) { []<typename... Rules>(const tao::pegtl::internal::seq<Rules...>*) {}(r); };
+inline constexpr bool is_sequence = requires(const Rule* r) {
+  []<typename... Rules>(const tao::pegtl::internal::seq<Rules...>*) {}(r);
+};
 
 template <typename Rule>
 inline constexpr bool marked = builds<Rule> || is_sequence<Rule>;
@@ -154,7 +160,8 @@ inline std::size_t ident_char_length(const char* p, const char* end, bool allow_
 // The keyword rule: whitespace followed by `in`, `==` or `!=` and then whitespace ends an identifier.
 inline bool keyword_follows(const char* p, const char* end) {
   if (end - p < 3) return false;
-  const bool kw = (p[0] == 'i' && p[1] == 'n') || (p[0] == '=' && p[1] == '=') || (p[0] == '!' && p[1] == '=');
+  const bool kw =
+      (p[0] == 'i' && p[1] == 'n') || (p[0] == '=' && p[1] == '=') || (p[0] == '!' && p[1] == '=');
   return kw && whitespace_length(p + 2, end) != 0;
 }
 
@@ -295,7 +302,8 @@ struct string_index : custom_rule<string_index> {
 };
 
 // text -> text-piece+, where at a '#':
-//   "#" EOF -> "#";  "##" &"#{" (not at the very end) -> "#";  "##{" -> "#{";  "#" char -> both;  "#{" -> stop.
+//   "#" EOF -> "#";  "##" &"#{" (not at the very end) -> "#";  "##{" -> "#{";  "#" char -> both;  "#{" ->
+//   stop.
 // Every emitted piece is a substring of the source, so text tokens are views.
 struct text : custom_rule<text> {
   template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
@@ -309,9 +317,9 @@ struct text : custom_rule<text> {
       if (to == from) return;
       // Merge with the previous text piece pushed by this match when contiguous.
       if (!st.stack.empty()) {
-        if (auto* t = std::get_if<token>(&st.stack.back());
-            t != nullptr && t->kind == token_kind::text && t->text.data() + t->text.size() == from &&
-            st.offset(t->text.data()) >= st.offset(begin)) {
+        if (auto* t = std::get_if<token>(&st.stack.back()); t != nullptr && t->kind == token_kind::text &&
+                                                            t->text.data() + t->text.size() == from &&
+                                                            st.offset(t->text.data()) >= st.offset(begin)) {
           t->text = std::string_view(t->text.data(), static_cast<std::size_t>(to - t->text.data()));
           return;
         }
@@ -335,7 +343,8 @@ struct text : custom_rule<text> {
         break;
       }
       const char next = p[1];
-      if (next == '#' && left >= 5 && p[2] == '#' && p[3] == '{') {  // "##" before "#{" (quirk: not at the end)
+      if (next == '#' && left >= 5 && p[2] == '#' &&
+          p[3] == '{') {  // "##" before "#{" (quirk: not at the end)
         flush(run, p + 1);
         p += 2;
         run = p;

@@ -41,8 +41,9 @@ std::string snippet(std::string_view text, std::size_t offset, std::size_t max =
   return s;
 }
 
-diagnostic make_diagnostic(error_code code, severity sev, const std::string& source_name, std::string_view text,
-                           std::size_t offset, std::string message, std::string fragment) {
+diagnostic make_diagnostic(error_code code, severity sev, const std::string& source_name,
+                           std::string_view text, std::size_t offset, std::string message,
+                           std::string fragment) {
   diagnostic d;
   d.code = code;
   d.severity = sev;
@@ -150,21 +151,22 @@ compiled_template compiled_template::parse(std::string text, const parse_options
     const auto [fline, fcol] = line_column(src, o.furthest);
     const std::size_t consumed_from = o.error_offset > 10 ? o.error_offset - 10 : 0;
     impl->parse_message = fmt::format(
-        "Parsing failure: unexpected '#'; expected end of input (Line {}, Column {}); recently consumed: {}", line, col,
-        src.substr(consumed_from, o.error_offset - consumed_from));
+        "Parsing failure: unexpected '#'; expected end of input (Line {}, Column {}); recently consumed: {}",
+        line, col, src.substr(consumed_from, o.error_offset - consumed_from));
     impl->diagnostics.push_back(make_diagnostic(
         error_code::parse_error, severity::warning, impl->source_name, src, o.error_offset,
-        fmt::format("'#{{' does not start a valid expression (parsing failed at {}:{}); the whole template is output "
-                    "unchanged",
-                    fline, fcol),
+        fmt::format(
+            "'#{{' does not start a valid expression (parsing failed at {}:{}); the whole template is output "
+            "unchanged",
+            fline, fcol),
         snippet(src, o.error_offset)));
   }
   for (const auto& [begin, end] : o.recovered) {
-    impl->diagnostics.push_back(make_diagnostic(
-        error_code::parse_error, severity::warning, impl->source_name, src, begin,
-        fmt::format("'#{{' does not start a valid expression; '{}' is output as text",
-                    snippet(src.substr(0, end), begin)),
-        snippet(src.substr(0, end), begin)));
+    impl->diagnostics.push_back(
+        make_diagnostic(error_code::parse_error, severity::warning, impl->source_name, src, begin,
+                        fmt::format("'#{{' does not start a valid expression; '{}' is output as text",
+                                    snippet(src.substr(0, end), begin)),
+                        snippet(src.substr(0, end), begin)));
   }
   return compiled_template(std::move(impl));
 }
@@ -185,7 +187,8 @@ render_result compiled_template::render(const variables& vars, const render_opti
     result.output = std::string(impl_->outcome.tokens[0].text);
     return result;
   }
-  auto ev = detail::evaluate_tokens(impl_->outcome.tokens, impl_->source, impl_->source_name, vars.tree(), options);
+  auto ev =
+      detail::evaluate_tokens(impl_->outcome.tokens, impl_->source, impl_->source_name, vars.tree(), options);
   result.output = std::move(ev.output);
   result.failed = ev.failed;
   for (auto& d : ev.diagnostics) result.diagnostics.push_back(std::move(d));

@@ -94,11 +94,11 @@ const detail::binding_tree& variables::tree() const {
   return *tree_->tree;
 }
 
-result<std::size_t> load_variables_json(std::string_view json_text, std::string_view source_name, variables& into,
-                                        bool sensitive) {
+result<std::size_t> load_variables_json(std::string_view json_text, std::string_view source_name,
+                                        variables& into, bool sensitive) {
   std::vector<std::pair<std::string, std::optional<std::string>>> read;
-  const auto error = detail::read_variables_object(
-      json_text, [&](std::string&& name, std::optional<std::string>&& value) {
+  const auto error =
+      detail::read_variables_object(json_text, [&](std::string&& name, std::optional<std::string>&& value) {
         read.emplace_back(std::move(name), std::move(value));
       });
   if (error) {

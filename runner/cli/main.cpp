@@ -1,9 +1,10 @@
 // The `cuttle` executable: argv -> options -> load variables -> parse -> render -> output and exit code.
 // Tested by tests/runner/cli_test.cpp
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
-#include <unistd.h>
 
 #include "cli_options.hpp"
 #include "cuttle/engine.hpp"
@@ -27,7 +28,8 @@ void print_err(const std::string& line, const std::vector<std::string>& secrets)
   write_all(STDERR_FILENO, cuttle::runner::mask_secrets(line, secrets) + "\n");
 }
 
-int write_output(const cuttle::cli::cli_options& o, std::string_view out, const std::vector<std::string>& secrets) {
+int write_output(const cuttle::cli::cli_options& o, std::string_view out,
+                 const std::vector<std::string>& secrets) {
   if (o.output) {
     if (auto err = cuttle::runner::write_file_atomically(*o.output, out)) {
       print_err("error: " + *err, secrets);
@@ -104,8 +106,9 @@ int main(int argc, char** argv) {
       break;
   }
   if (options->help) {
-    std::fputs(options->cmd == cuttle::cli::command::eval ? cuttle::cli::eval_help() : cuttle::cli::render_help(),
-               stdout);
+    std::fputs(
+        options->cmd == cuttle::cli::command::eval ? cuttle::cli::eval_help() : cuttle::cli::render_help(),
+        stdout);
     return exit_ok;
   }
   try {

@@ -2,6 +2,7 @@
 // Tested by tests/runner/cli_test.cpp
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +10,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fmt/format.h>
 #include <string>
 
 #include "cuttle/runner/files.hpp"
@@ -65,7 +65,8 @@ std::optional<std::string> file_contents::open(const std::string& path) {
     if (fd < 0) return fmt::format("{}: cannot open: {}", path, std::strerror(errno));
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      void* m = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      void* m =
+          ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
       if (m != MAP_FAILED) {
         ::close(fd);
         map_ = static_cast<char*>(m);
@@ -84,7 +85,8 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   std::string tmp = dir + "/." + base + ".cuttle-XXXXXX";
   const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return fmt::format("{}: cannot create a temporary file in '{}': {}", path, dir, std::strerror(errno));
+  if (fd < 0)
+    return fmt::format("{}: cannot create a temporary file in '{}': {}", path, dir, std::strerror(errno));
   auto fail = [&](const char* what) {
     const int err = errno;
     ::close(fd);

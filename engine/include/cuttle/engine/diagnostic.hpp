@@ -25,8 +25,9 @@ enum class error_code : std::uint16_t {
   recursive_definition = 5,  ///< a variable that refers to itself, directly or indirectly
   limit_exceeded = 6,        ///< a named resource limit in parse_options / render_options was hit
   invalid_json = 7,          ///< a variables file that is not a JSON object of the expected shape
-  invalid_operation = 8,     ///< input Octostache rejects with an exception (negative JSON index, loop variable `Octopus`)
-  null_result = 9,           ///< the template evaluated to null through the `null` filter
+  invalid_operation =
+      8,  ///< input Octostache rejects with an exception (negative JSON index, loop variable `Octopus`)
+  null_result = 9,  ///< the template evaluated to null through the `null` filter
 };
 
 /// Number of error codes; keep docs/diagnostics.md in step (checked by a test).
@@ -41,12 +42,12 @@ enum class severity : std::uint8_t { warning, error };
 struct diagnostic {
   error_code code = error_code::parse_error;
   engine::severity severity = severity::warning;
-  std::string source;       ///< template file name, `variable 'Name'`, or a variables file name
-  std::size_t offset = 0;   ///< byte offset of the problem in `source`
-  std::uint32_t line = 1;   ///< 1-based line of `offset`
-  std::uint32_t column = 1; ///< 1-based column (in bytes) of `offset`
-  std::string message;      ///< what was wrong / what was expected
-  std::string fragment;     ///< the offending text, possibly shortened
+  std::string source;        ///< template file name, `variable 'Name'`, or a variables file name
+  std::size_t offset = 0;    ///< byte offset of the problem in `source`
+  std::uint32_t line = 1;    ///< 1-based line of `offset`
+  std::uint32_t column = 1;  ///< 1-based column (in bytes) of `offset`
+  std::string message;       ///< what was wrong / what was expected
+  std::string fragment;      ///< the offending text, possibly shortened
 
   /// `source:line:col: warning[E002]: message`
   std::string to_string() const;

@@ -75,7 +75,8 @@ render_result evaluate(std::string_view text, const variables& vars, const parse
 /// CanEvaluationBeSkippedForExpression, negated). Callers may skip the engine for it.
 bool needs_evaluation(std::string_view text);
 
-/// Octostache's truthiness of an evaluated value (§6.3): "", "0", and trimmed "no"/"false" (any case) are false.
+/// Octostache's truthiness of an evaluated value (§6.3): "", "0", and trimmed "no"/"false" (any case) are
+/// false.
 bool is_truthy(std::string_view value);
 
 /// Octostache's EvaluateTruthy: renders `text` (halting mode) and tests the result.

@@ -26,7 +26,9 @@ class file_contents {
   /// Opens `path` ("-" is standard input); returns an error message on failure.
   std::optional<std::string> open(const std::string& path);
   /// The bytes (valid while this object lives).
-  std::string_view view() const { return map_ != nullptr ? std::string_view(map_, size_) : std::string_view(data_); }
+  std::string_view view() const {
+    return map_ != nullptr ? std::string_view(map_, size_) : std::string_view(data_);
+  }
 
  private:
   char* map_ = nullptr;
