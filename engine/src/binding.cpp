@@ -8,9 +8,11 @@
 
 namespace cuttle::engine::detail {
 
-binding_tree::binding_tree(const variables& vars) {
-  for (const auto& entry : vars.entries()) {
-    const auto path = parse_name_path(entry.name);
+binding_tree::binding_tree(const variables& vars,
+                           const std::vector<std::shared_ptr<const std::optional<symbol>>>& paths) {
+  for (std::size_t e = 0; e < vars.entries().size(); ++e) {
+    const auto& entry = vars.entries()[e];
+    const auto& path = *paths[e];
     if (!path) continue;  // names that do not start with an identifier are reachable through get() only
     bool bindable = true;
     for (const auto& s : path->steps) bindable = bindable && s.kind != step_kind::substitution_index;

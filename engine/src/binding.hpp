@@ -55,7 +55,8 @@ struct node {
 /// The tree for one variable set. Immutable once built.
 class binding_tree {
  public:
-  explicit binding_tree(const variables& vars);
+  /// `paths[i]` is the parsed name of `vars.entries()[i]`.
+  binding_tree(const variables& vars, const std::vector<std::shared_ptr<const std::optional<symbol>>>& paths);
   const node& root() const { return root_; }
 
  private:

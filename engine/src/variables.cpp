@@ -17,6 +17,8 @@ namespace cuttle::engine {
 
 struct variables::index {
   std::unordered_map<std::string, std::size_t> by_key;
+  // Each name parsed as a path once (names never change), so rebuilding the tree after set() is cheap.
+  mutable std::vector<std::shared_ptr<const std::optional<detail::symbol>>> paths;
 };
 
 // The binding tree is built once, on first use, under a lock, and dropped by set().
@@ -90,7 +92,14 @@ std::vector<std::string> variables::sensitive_values() const {
 
 const detail::binding_tree& variables::tree() const {
   std::lock_guard lock(tree_->mutex);
-  if (!tree_->tree) tree_->tree = std::make_unique<detail::binding_tree>(*this);
+  if (!tree_->tree) {
+    auto& paths = index_->paths;
+    for (std::size_t i = paths.size(); i < entries_.size(); ++i) {
+      paths.push_back(
+          std::make_shared<const std::optional<detail::symbol>>(detail::parse_name_path(entries_[i].name)));
+    }
+    tree_->tree = std::make_unique<detail::binding_tree>(*this, paths);
+  }
   return *tree_->tree;
 }
 

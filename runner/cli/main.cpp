@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "cli_options.hpp"
@@ -12,6 +13,18 @@
 #include "cuttle/runner/variable_sources.hpp"
 
 namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized_build = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool sanitized_build = true;
+#else
+constexpr bool sanitized_build = false;
+#endif
+#else
+constexpr bool sanitized_build = false;
+#endif
 
 constexpr int exit_ok = 0;
 constexpr int exit_error = 2;
@@ -70,10 +83,16 @@ int run(const cuttle::cli::cli_options& o) {
   // Text without "#{" is never parsed (as in Octostache) and is written as it is.
   if (!engine::needs_evaluation(text)) return write_output(o, text, secrets);
 
-  // The template and the result are deliberately not destroyed: the process ends right after, and
-  // freeing a large AST costs more than everything else on big inputs.
-  const auto* tpl = new engine::compiled_template(engine::compiled_template::parse(std::string(text), po));
-  const auto& result = *new engine::render_result(tpl->render(vars));
+  auto tpl =
+      std::make_unique<engine::compiled_template>(engine::compiled_template::parse(std::string(text), po));
+  auto result_owner = std::make_unique<engine::render_result>(tpl->render(vars));
+  const auto& result = *result_owner;
+  // The template and the result are not destroyed in normal builds: the process ends right after, and
+  // freeing a large AST costs more than writing the output. Sanitizer builds free them (leak checks).
+  if (!sanitized_build) {
+    (void)tpl.release();
+    (void)result_owner.release();
+  }
   bool problem = result.failed;
   for (const auto& d : result.diagnostics) {
     auto copy = d;

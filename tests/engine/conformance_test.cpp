@@ -264,15 +264,14 @@ void run_evaluate_lots_of_times(const json& v) {
     vars.set("Octopus.Step[" + std::to_string(x) + "].Action[" + std::to_string(x) + "]", "Value");
   }
   const std::string text = v.at("template").get<std::string>();
-  const auto start = std::chrono::steady_clock::now();
+  // Octostache bounds this loop's time; cuttle measures speed in benchmarks, never in timed unit tests, so
+  // only the results are checked here.
   for (int i = 0; i < 100; ++i) {
     vars.set("a", "a");
     const auto r = eng::evaluate(text, vars);
     ASSERT_TRUE(r.output.has_value()) << describe(r);
     ASSERT_EQ(*r.output, "#{foo}");
   }
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(elapsed, std::chrono::seconds(12));
 }
 
 void run_other(const json& v) {

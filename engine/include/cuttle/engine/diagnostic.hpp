@@ -2,8 +2,9 @@
 // Bad input is a value (a diagnostic), never an exception.
 //
 // Example:
-//   auto vars = cuttle::engine::parse_variables_json(text, "vars.json");
-//   if (!vars) for (const auto& d : vars.diagnostics()) std::cerr << d.to_string() << '\n';
+//   cuttle::engine::variables vars;
+//   auto loaded = cuttle::engine::load_variables_json(text, "vars.json", vars);
+//   if (!loaded) for (const auto& d : loaded.diagnostics()) std::cerr << d.to_string() << '\n';
 #pragma once
 
 #include <cstddef>
