@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -21,36 +22,25 @@ std::optional<std::string> read_file(const std::string& path, std::string& out) 
   const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fmt::format("{}: cannot open: {}", path, std::strerror(errno));
   out.clear();
-  // Regular files are read straight into a buffer of their size: no growth copies.
+  // Read straight into `out`, sized up front for regular files so there are no growth copies.
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    out.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t got = 0;
-    while (got < out.size()) {
-      const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-      if (n == 0) break;
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        if (!is_stdin) ::close(fd);
-        return fmt::format("{}: cannot read: {}", is_stdin ? "<stdin>" : path, std::strerror(err));
-      }
-      got += static_cast<std::size_t>(n);
-    }
-    out.resize(got);
-  }
-  char buf[1 << 16];
+  const std::size_t expected =
+      ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : std::size_t{0};
+  std::size_t got = 0;
   while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (got == out.size()) out.resize(std::max(expected + 1, got + got / 2 + (std::size_t{1} << 16)));
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
       if (!is_stdin) ::close(fd);
+      out.clear();
       return fmt::format("{}: cannot read: {}", is_stdin ? "<stdin>" : path, std::strerror(err));
     }
-    out.append(buf, static_cast<std::size_t>(n));
+    got += static_cast<std::size_t>(n);
   }
+  out.resize(got);
   if (!is_stdin) ::close(fd);
   return std::nullopt;
 }
