@@ -26,22 +26,12 @@ input_t to_lower_filter(const input_t& in, const options_t& opts) {
   return to_lower(*in);
 }
 
-bool ascii_iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lx = static_cast<unsigned char>(x);
-           auto ly = static_cast<unsigned char>(y);
-           if (lx >= 'A' && lx <= 'Z') lx = static_cast<unsigned char>(lx + 32);
-           if (ly >= 'A' && ly <= 'Z') ly = static_cast<unsigned char>(ly + 32);
-           return lx == ly;
-         });
-}
-
 // Trim [start|end]: no option trims both ends; later options are ignored.
 input_t trim_filter(const input_t& in, const options_t& opts) {
   if (!in) return std::nullopt;
   if (opts.empty()) return std::string(trim(*in));
-  if (ascii_iequal(opts[0], "start")) return std::string(trim_start(*in));
-  if (ascii_iequal(opts[0], "end")) return std::string(trim_end(*in));
+  if (ascii_iequals(opts[0], "start")) return std::string(trim_start(*in));
+  if (ascii_iequals(opts[0], "end")) return std::string(trim_end(*in));
   return std::nullopt;
 }
 

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "diagnostics.hpp"
+
 namespace cuttle::engine {
 
 std::string error_code_name(error_code code) { return fmt::format("E{:03}", static_cast<int>(code)); }
@@ -21,6 +23,23 @@ std::pair<std::uint32_t, std::uint32_t> line_column(std::string_view text, std::
   }
   return {line, static_cast<std::uint32_t>(offset - line_start + 1)};
 }
+
+namespace detail {
+diagnostic make_diagnostic(error_code code, severity sev, std::string_view source_name, std::string_view text,
+                           std::size_t offset, std::string message, std::string fragment) {
+  diagnostic d;
+  d.code = code;
+  d.severity = sev;
+  d.source = std::string(source_name);
+  d.offset = offset;
+  const auto [line, col] = line_column(text, offset);
+  d.line = line;
+  d.column = col;
+  d.message = std::move(message);
+  d.fragment = std::move(fragment);
+  return d;
+}
+}  // namespace detail
 
 std::string diagnostic::to_string() const {
   return fmt::format("{}:{}:{}: {}[{}]: {}", source, line, column,

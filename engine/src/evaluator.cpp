@@ -28,6 +28,7 @@
 #include <unordered_set>
 
 #include "cuttle/engine/filters.hpp"
+#include "cuttle/engine/template.hpp"
 #include "printer.hpp"
 #include "unicode.hpp"
 
@@ -78,18 +79,6 @@ std::string symbol_text(const symbol& s) {
   return out;
 }
 
-bool ascii_iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto x = static_cast<unsigned char>(a[i]);
-    auto y = static_cast<unsigned char>(b[i]);
-    if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // .NET int.TryParse (NumberStyles.Integer): surrounding whitespace and a leading sign.
 bool parse_dotnet_int(std::string_view s, long long& out) {
   s = trim(s);
@@ -124,7 +113,7 @@ bool parse_dotnet_double(std::string_view s, double& out) {
   }
   if (body == "NaN") {
     out = std::nan("");
-    return !negative || true;
+    return true;
   }
   if (body == "Infinity" || body == "\xE2\x88\x9E") {
     out = negative ? -INFINITY : INFINITY;
@@ -304,26 +293,24 @@ class evaluator {
   void render_token(const token& t, context& c, std::string& out, bool top) {
     const level guard(depth_);
     if (depth_ > max_render_depth) limit(c, t.offset, "nesting_depth", max_render_depth);
-    {
-      switch (t.kind) {
-        case token_kind::text:
-          out.append(t.text);
-          break;
-        case token_kind::substitution:
-          render_substitution(t, c, out, top);
-          break;
-        case token_kind::conditional:
-          render_conditional(t, c, out, top);
-          break;
-        case token_kind::each:
-          render_each(t, c, out, top);
-          break;
-        case token_kind::calc:
-          render_calc(t, c, out);
-          break;
-      }
-      check_output(c, t.offset, out);
+    switch (t.kind) {
+      case token_kind::text:
+        out.append(t.text);
+        break;
+      case token_kind::substitution:
+        render_substitution(t, c, out, top);
+        break;
+      case token_kind::conditional:
+        render_conditional(t, c, out, top);
+        break;
+      case token_kind::each:
+        render_each(t, c, out, top);
+        break;
+      case token_kind::calc:
+        render_calc(t, c, out);
+        break;
     }
+    check_output(c, t.offset, out);
   }
 
   void render_substitution(const token& t, context& c, std::string& out, bool top) {
@@ -471,7 +458,7 @@ class evaluator {
     }
     bool truth = false;
     if (k.op == compare_op::none) {
-      truth = is_truthy_value(*left);
+      truth = is_truthy(*left);
     } else {
       truth = (*left == *right) == (k.op == compare_op::equal);
     }
@@ -480,12 +467,6 @@ class evaluator {
     } else if (k.falsy) {
       render_tokens(*k.falsy, c, out, top);
     }
-  }
-
-  static bool is_truthy_value(std::string_view v) {
-    if (v.empty() || v == "0") return false;
-    const auto t = trim(v);
-    return !(ascii_iequals(t, "no") || ascii_iequals(t, "false"));
   }
 
   node* new_node() { return &arena_.emplace_back(); }

@@ -12,6 +12,7 @@
 
 #include "ast.hpp"
 #include "cuttle/engine/filters.hpp"
+#include "diagnostics.hpp"
 #include "evaluator.hpp"
 #include "parser.hpp"
 #include "printer.hpp"
@@ -39,22 +40,6 @@ std::string snippet(std::string_view text, std::size_t offset, std::size_t max =
   }
   if (offset + max < text.size()) s += "...";
   return s;
-}
-
-diagnostic make_diagnostic(error_code code, severity sev, const std::string& source_name,
-                           std::string_view text, std::size_t offset, std::string message,
-                           std::string fragment) {
-  diagnostic d;
-  d.code = code;
-  d.severity = sev;
-  d.source = source_name;
-  d.offset = offset;
-  const auto [line, col] = line_column(text, offset);
-  d.line = line;
-  d.column = col;
-  d.message = std::move(message);
-  d.fragment = std::move(fragment);
-  return d;
 }
 
 void collect_names(const detail::token_list& tokens, std::vector<std::string>& out);
@@ -121,7 +106,7 @@ compiled_template compiled_template::parse(std::string text, const parse_options
   const std::string_view src = impl->source;
   if (src.size() > options.max_template_bytes) {
     impl->too_large = true;
-    impl->diagnostics.push_back(make_diagnostic(
+    impl->diagnostics.push_back(detail::make_diagnostic(
         error_code::limit_exceeded, severity::error, impl->source_name, src, 0,
         fmt::format("limit 'template_bytes' exceeded (limit is {}; the template has {} bytes)",
                     options.max_template_bytes, src.size()),
@@ -141,7 +126,7 @@ compiled_template compiled_template::parse(std::string text, const parse_options
   impl->outcome = detail::parse_template(src, options.halt_on_error, options.max_nesting_depth);
   const auto& o = impl->outcome;
   if (o.depth_exceeded) {
-    impl->diagnostics.push_back(make_diagnostic(
+    impl->diagnostics.push_back(detail::make_diagnostic(
         error_code::limit_exceeded, severity::error, impl->source_name, src, o.error_offset,
         fmt::format("limit 'nesting_depth' exceeded (limit is {}): constructs nested too deeply",
                     options.max_nesting_depth),
@@ -153,7 +138,7 @@ compiled_template compiled_template::parse(std::string text, const parse_options
     impl->parse_message = fmt::format(
         "Parsing failure: unexpected '#'; expected end of input (Line {}, Column {}); recently consumed: {}",
         line, col, src.substr(consumed_from, o.error_offset - consumed_from));
-    impl->diagnostics.push_back(make_diagnostic(
+    impl->diagnostics.push_back(detail::make_diagnostic(
         error_code::parse_error, severity::warning, impl->source_name, src, o.error_offset,
         fmt::format(
             "'#{{' does not start a valid expression (parsing failed at {}:{}); the whole template is output "
@@ -163,10 +148,10 @@ compiled_template compiled_template::parse(std::string text, const parse_options
   }
   for (const auto& [begin, end] : o.recovered) {
     impl->diagnostics.push_back(
-        make_diagnostic(error_code::parse_error, severity::warning, impl->source_name, src, begin,
-                        fmt::format("'#{{' does not start a valid expression; '{}' is output as text",
-                                    snippet(src.substr(0, end), begin)),
-                        snippet(src.substr(0, end), begin)));
+        detail::make_diagnostic(error_code::parse_error, severity::warning, impl->source_name, src, begin,
+                                fmt::format("'#{{' does not start a valid expression; '{}' is output as text",
+                                            snippet(src.substr(0, end), begin)),
+                                snippet(src.substr(0, end), begin)));
   }
   return compiled_template(std::move(impl));
 }
@@ -251,8 +236,7 @@ bool needs_evaluation(std::string_view text) {
 bool is_truthy(std::string_view value) {
   if (value.empty() || value == "0") return false;
   const auto t = detail::trim(value);
-  const auto lower = detail::to_lower(t);
-  return lower != "no" && lower != "false";
+  return !(detail::ascii_iequals(t, "no") || detail::ascii_iequals(t, "false"));
 }
 
 bool evaluate_truthy(std::string_view text, const variables& vars, const render_options& ropts) {

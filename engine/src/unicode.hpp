@@ -32,6 +32,19 @@ std::string_view trim(std::string_view s);
 std::string_view trim_start(std::string_view s);
 std::string_view trim_end(std::string_view s);
 
+/// ASCII case-insensitive equality (keywords, filter options); other bytes must match exactly.
+inline bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto x = static_cast<unsigned char>(a[i]);
+    auto y = static_cast<unsigned char>(b[i]);
+    if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
 /// Appends the case-insensitive key of `s` (simple upper-case mapping per code point; what .NET's
 /// OrdinalIgnoreCase compares).
 void append_case_key(std::string& out, std::string_view s);

@@ -10,6 +10,7 @@
 
 #include "binding.hpp"
 #include "cuttle/engine/template.hpp"
+#include "diagnostics.hpp"
 #include "json_text.hpp"
 #include "unicode.hpp"
 
@@ -111,17 +112,10 @@ result<std::size_t> load_variables_json(std::string_view json_text, std::string_
         read.emplace_back(std::move(name), std::move(value));
       });
   if (error) {
-    diagnostic d;
-    d.code = error_code::invalid_json;
-    d.severity = severity::error;
-    d.source = std::string(source_name);
-    d.offset = error->offset;
-    const auto [line, col] = line_column(json_text, error->offset);
-    d.line = line;
-    d.column = col;
-    d.message = fmt::format("invalid variables file: {}", error->message);
-    d.fragment = std::string(json_text.substr(error->offset, 20));
-    return result<std::size_t>(std::vector<diagnostic>{std::move(d)});
+    return result<std::size_t>(std::vector<diagnostic>{
+        detail::make_diagnostic(error_code::invalid_json, severity::error, source_name, json_text,
+                                error->offset, fmt::format("invalid variables file: {}", error->message),
+                                std::string(json_text.substr(error->offset, 20)))});
   }
   for (auto& [name, value] : read) into.set(name, std::move(value), sensitive);
   return result<std::size_t>(read.size());
