@@ -8,6 +8,8 @@ packages=(
   tao-pegtl-dev nlohmann-json3-dev libutf8proc-dev libfmt-dev
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
+  libpcre2-dev libssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
+  libpugixml-dev libfyaml-dev
   hyperfine gnuplot-nox
 )
 

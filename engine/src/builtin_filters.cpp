@@ -1,49 +1,43 @@
-// The built-in filter table. This version implements the case filters, Trim and null; the complete
-// Octostache library (spec §9) is the next milestone, and its other names are known so diagnostics can
-// say "not implemented yet" rather than "unknown".
+// The built-in filter table (spec §9): the case filters, Trim and null are defined here; the other families
+// live in filters/*.cpp and are merged into one sorted table on first use.
 // Tested by tests/engine/evaluator_test.cpp and tests/engine/conformance_test.cpp
 
 #include <algorithm>
 #include <array>
 #include <string_view>
+#include <vector>
 
-#include "evaluator.hpp"
+#include "filters/filter_api.hpp"
 #include "unicode.hpp"
 
 namespace cuttle::engine::detail {
 namespace {
 
-using input_t = std::optional<std::string>;
-using options_t = std::vector<std::string>;
+using result_t = std::optional<std::string>;
 
 // ToUpper / ToLower: any option, or null input -> null.
-input_t to_upper_filter(const input_t& in, const options_t& opts) {
-  if (!in || !opts.empty()) return std::nullopt;
-  return to_upper(*in);
+result_t to_upper_filter(filter_args& a) {
+  if (!a.input || !a.options.empty()) return std::nullopt;
+  return to_upper(*a.input);
 }
-input_t to_lower_filter(const input_t& in, const options_t& opts) {
-  if (!in || !opts.empty()) return std::nullopt;
-  return to_lower(*in);
+result_t to_lower_filter(filter_args& a) {
+  if (!a.input || !a.options.empty()) return std::nullopt;
+  return to_lower(*a.input);
 }
 
 // Trim [start|end]: no option trims both ends; later options are ignored.
-input_t trim_filter(const input_t& in, const options_t& opts) {
-  if (!in) return std::nullopt;
-  if (opts.empty()) return std::string(trim(*in));
-  if (ascii_iequals(opts[0], "start")) return std::string(trim_start(*in));
-  if (ascii_iequals(opts[0], "end")) return std::string(trim_end(*in));
+result_t trim_filter(filter_args& a) {
+  if (!a.input) return std::nullopt;
+  if (a.options.empty()) return std::string(trim(*a.input));
+  if (ascii_iequals(a.options[0], "start")) return std::string(trim_start(*a.input));
+  if (ascii_iequals(a.options[0], "end")) return std::string(trim_end(*a.input));
   return std::nullopt;
 }
 
 // null: always no value.
-input_t null_filter(const input_t&, const options_t&) { return std::nullopt; }
+result_t null_filter(filter_args&) { return std::nullopt; }
 
-struct entry {
-  std::string_view name;
-  builtin_filter fn;
-};
-
-constexpr std::array<entry, 4> builtins{{
+constexpr std::array<builtin_entry, 4> case_table{{
     {"null", null_filter},
     {"tolower", to_lower_filter},
     {"toupper", to_upper_filter},
@@ -51,60 +45,79 @@ constexpr std::array<entry, 4> builtins{{
 }};
 
 // Every Octostache filter name (46 names for 45 functions).
-constexpr std::array<std::string_view, 46> octostache_names{"tolower",
-                                                            "toupper",
-                                                            "tobase64",
-                                                            "frombase64",
-                                                            "htmlescape",
-                                                            "uriescape",
-                                                            "uridataescape",
-                                                            "xmlescape",
-                                                            "jsonescape",
-                                                            "yamlsinglequoteescape",
-                                                            "yamldoublequoteescape",
-                                                            "propertieskeyescape",
-                                                            "propertiesvalueescape",
-                                                            "markdown",
-                                                            "markdowntohtml",
-                                                            "nowdate",
-                                                            "nowdateutc",
-                                                            "addhours",
-                                                            "adddays",
-                                                            "format",
-                                                            "match",
-                                                            "replace",
-                                                            "startswith",
-                                                            "endswith",
-                                                            "contains",
-                                                            "substring",
-                                                            "truncate",
-                                                            "trim",
-                                                            "indent",
-                                                            "uripart",
-                                                            "versionmajor",
-                                                            "versionminor",
-                                                            "versionpatch",
-                                                            "versionprerelease",
-                                                            "versionprereleaseprefix",
-                                                            "versionprereleasecounter",
-                                                            "versionrevision",
-                                                            "versionmetadata",
-                                                            "append",
-                                                            "prepend",
-                                                            "md5",
-                                                            "sha1",
-                                                            "sha256",
-                                                            "sha384",
-                                                            "sha512",
-                                                            "null"};
+constexpr std::array<std::string_view, 46> octostache_names{
+    "tolower",
+    "toupper",
+    "tobase64",
+    "frombase64",
+    "htmlescape",
+    "uriescape",
+    "uridataescape",
+    "xmlescape",
+    "jsonescape",
+    "yamlsinglequoteescape",
+    "yamldoublequoteescape",
+    "propertieskeyescape",
+    "propertiesvalueescape",
+    "markdown",
+    "markdowntohtml",
+    "nowdate",
+    "nowdateutc",
+    "addhours",
+    "adddays",
+    "format",
+    "match",
+    "replace",
+    "startswith",
+    "endswith",
+    "contains",
+    "substring",
+    "truncate",
+    "trim",
+    "indent",
+    "uripart",
+    "versionmajor",
+    "versionminor",
+    "versionpatch",
+    "versionprerelease",
+    "versionprereleaseprefix",
+    "versionprereleasecounter",
+    "versionrevision",
+    "versionmetadata",
+    "append",
+    "prepend",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha384",
+    "sha512",
+    "null",
+};
+
+// All families merged and sorted by name (built once; the tables are constant).
+const std::vector<builtin_entry>& all_builtins() {
+  static const std::vector<builtin_entry> table = [] {
+    std::vector<builtin_entry> t;
+    for (auto family : {case_filters(), escape_filters(), hash_filters(), text_filters(), date_filters(),
+                        version_filters(), markdown_filters(), uri_filters()}) {
+      t.insert(t.end(), family.begin(), family.end());
+    }
+    std::sort(t.begin(), t.end(),
+              [](const builtin_entry& a, const builtin_entry& b) { return a.lower_name < b.lower_name; });
+    return t;
+  }();
+  return table;
+}
 
 }  // namespace
 
+std::span<const builtin_entry> case_filters() { return case_table; }
+
 builtin_filter find_builtin_filter(std::string_view lower_name) {
-  for (const auto& e : builtins) {
-    if (e.name == lower_name) return e.fn;
-  }
-  return nullptr;
+  const auto& table = all_builtins();
+  auto it = std::lower_bound(table.begin(), table.end(), lower_name,
+                             [](const builtin_entry& e, std::string_view n) { return e.lower_name < n; });
+  return it != table.end() && it->lower_name == lower_name ? it->fn : nullptr;
 }
 
 bool is_octostache_filter_name(std::string_view lower_name) {

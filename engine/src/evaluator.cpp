@@ -383,7 +383,12 @@ class evaluator {
       const std::string lower = to_lower(f.name);
       std::optional<std::string> result;
       const builtin_filter builtin = find_builtin_filter(lower);
-      if (builtin != nullptr) result = builtin(input, opts);
+      std::string builtin_failure;
+      if (builtin != nullptr) {
+        filter_args args{input, opts, options_, {}};
+        result = builtin(args);
+        if (!result) builtin_failure = std::move(args.failure);
+      }
       const filter_function* custom = nullptr;
       if (!result && options_.filters != nullptr) {
         custom = options_.filters->find(f.name);
@@ -398,7 +403,9 @@ class evaluator {
         }
       }
       if (!result && why.detail.empty()) {
-        if (builtin == nullptr && custom == nullptr) {
+        if (!builtin_failure.empty()) {
+          why = {error_code::filter_failed, fmt::format("filter '{}': {}", f.name, builtin_failure)};
+        } else if (builtin == nullptr && custom == nullptr) {
           why = {error_code::unknown_filter, is_octostache_filter_name(lower)
                                                  ? fmt::format("filter '{}' is not implemented yet", f.name)
                                                  : fmt::format("unknown filter '{}'", f.name)};

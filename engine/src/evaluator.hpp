@@ -8,18 +8,10 @@
 #include "binding.hpp"
 #include "cuttle/engine/diagnostic.hpp"
 #include "cuttle/engine/options.hpp"
+#include "filters/filter_api.hpp"
 #include "parser.hpp"
 
 namespace cuttle::engine::detail {
-
-/// A built-in filter: nullopt means "no value" (the token is echoed).
-using builtin_filter = std::optional<std::string> (*)(const std::optional<std::string>& input,
-                                                      const std::vector<std::string>& options);
-
-/// The built-in filter registered under the lower-case `name`, or null.
-builtin_filter find_builtin_filter(std::string_view lower_name);
-/// True when `lower_name` is an Octostache filter name (implemented or not).
-bool is_octostache_filter_name(std::string_view lower_name);
 
 /// What one render produced.
 struct evaluation {

@@ -60,5 +60,9 @@ std::string to_lower(std::string_view s);
 
 /// Number of UTF-16 code units `s` would take in .NET.
 std::size_t utf16_length(std::string_view s);
+/// UTF-8 -> UTF-16 (a .NET string); invalid bytes become U+FFFD.
+std::u16string to_utf16(std::string_view s);
+/// UTF-16 -> UTF-8; unpaired surrogates become U+FFFD (as .NET's Encoding.UTF8.GetBytes).
+std::string from_utf16(std::u16string_view s);
 
 }  // namespace cuttle::engine::detail

@@ -1,7 +1,9 @@
 // Parse and render options: the evaluation mode and every named resource limit.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 namespace cuttle::engine {
@@ -21,6 +23,16 @@ struct parse_options {
   int max_nesting_depth = 64;
 };
 
+/// The clock and local time zone the date filters read (NowDate, NowDateUtc, and local-time parsing in
+/// AddHours, AddDays and Format). Empty functions mean the system clock and the process's local time zone
+/// (the TZ environment variable). Tests inject fixed values so date output is deterministic.
+struct clock_options {
+  /// The current instant.
+  std::function<std::chrono::system_clock::time_point()> now;
+  /// The offset of local time from UTC at the instant `utc` (east of Greenwich is positive).
+  std::function<std::chrono::seconds(std::chrono::system_clock::time_point utc)> local_offset;
+};
+
 /// How a compiled template is rendered.
 struct render_options {
   /// Limit `reference_depth`: variable values that reference further variables, nested this deep.
@@ -32,6 +44,8 @@ struct render_options {
   /// Custom filters consulted after the built-in ones (may be null). Unlike Octostache they work
   /// everywhere: loop bodies, filter options and referenced variable values.
   const filter_registry* filters = nullptr;
+  /// Clock and time zone for the date filters.
+  clock_options clock;
 };
 
 }  // namespace cuttle::engine
