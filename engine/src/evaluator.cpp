@@ -179,30 +179,43 @@ class evaluator {
  public:
   evaluator(const binding_tree& tree, const render_options& options) : tree_(tree), options_(options) {}
 
-  evaluation run(const token_list& tokens, source_ref src) {
-    evaluation result;
-    context root;
-    root.root = &tree_.root();
-    root.src = src;
-    std::string out;
-    out.reserve(std::min(src.text.size() + src.text.size() / 4, options_.max_output_bytes));
+  // A render is start(), feed() for each top-level token, finish(); run() does all three.
+  void start(source_ref src) {
+    root_.root = &tree_.root();
+    root_.src = src;
+    out_.reserve(std::min(src.text.size() + src.text.size() / 4, options_.max_output_bytes));
+  }
+
+  void feed(const token& t) {
+    if (stopped_) return;
     try {
-      render_tokens(tokens, root, out, true);
-      if (null_result_) {
-        result.output = std::nullopt;
-        add_diagnostic(error_code::null_result, severity::warning, src, null_offset_,
-                       "the template evaluated to null through the 'null' filter", "");
-      } else {
-        result.output = std::move(out);
-      }
+      render_token(t, root_, out_, true);
     } catch (const render_stop& stop) {
-      result.failed = true;
+      stopped_ = true;
       add_diagnostic(stop.code, severity::error, source_ref{stop.source_text, stop.source_name}, stop.offset,
                      stop.message, "");
+    }
+  }
+
+  evaluation finish() {
+    evaluation result;
+    if (stopped_) {
+      result.failed = true;
+    } else if (null_result_) {
+      add_diagnostic(error_code::null_result, severity::warning, root_.src, null_offset_,
+                     "the template evaluated to null through the 'null' filter", "");
+    } else {
+      result.output = std::move(out_);
     }
     result.diagnostics = std::move(diagnostics_);
     result.missing = std::move(missing_);
     return result;
+  }
+
+  evaluation run(const token_list& tokens, source_ref src) {
+    start(src);
+    for (const auto& t : tokens) feed(t);
+    return finish();
   }
 
  private:
@@ -809,9 +822,26 @@ class evaluator {
   int suppress_missing_ = 0;
   bool null_result_ = false;
   std::size_t null_offset_ = 0;
+  context root_;
+  std::string out_;
+  bool stopped_ = false;
 };
 
 }  // namespace
+
+struct streaming_render::state {
+  state(const binding_tree& tree, const render_options& options) : ev(tree, options) {}
+  evaluator ev;
+};
+
+streaming_render::streaming_render(std::string_view source, std::string_view source_name,
+                                   const binding_tree& tree, const render_options& options)
+    : state_(std::make_unique<state>(tree, options)) {
+  state_->ev.start(source_ref{source, source_name});
+}
+streaming_render::~streaming_render() = default;
+void streaming_render::feed(const token& t) { state_->ev.feed(t); }
+evaluation streaming_render::finish() { return state_->ev.finish(); }
 
 evaluation evaluate_tokens(const token_list& tokens, std::string_view source, std::string_view source_name,
                            const binding_tree& tree, const render_options& options) {

@@ -1,6 +1,7 @@
 // The evaluator: renders a parsed template against a binding tree (spec §4-§10).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,25 @@ struct evaluation {
   std::vector<std::string>
       missing;  ///< distinct normalised texts of unresolved tokens, first occurrence first
   bool failed = false;
+};
+
+/// Renders a template token by token as the parser produces them (one-shot rendering without holding
+/// the AST). `source` and `tree` must outlive it; finish() once, after the last feed().
+class streaming_render {
+ public:
+  streaming_render(std::string_view source, std::string_view source_name, const binding_tree& tree,
+                   const render_options& options);
+  ~streaming_render();
+  streaming_render(const streaming_render&) = delete;
+  streaming_render& operator=(const streaming_render&) = delete;
+  /// Renders one top-level token (nothing once a fatal error has stopped the render).
+  void feed(const token& t);
+  /// The output, diagnostics and missing tokens of everything fed.
+  evaluation finish();
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
 };
 
 /// Renders `tokens` (parsed from `source`, named `source_name` in diagnostics).

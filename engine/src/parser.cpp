@@ -854,7 +854,8 @@ struct no_action : pegtl::nothing<Rule> {};
 
 }  // namespace
 
-parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth) {
+parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error, int max_depth,
+                                       const std::function<void(token&&)>& sink) {
   parse_outcome out;
   parse_state st;
   st.base = src.data();
@@ -862,12 +863,25 @@ parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_d
   st.max_depth = max_depth;
   pegtl::memory_input<pegtl::tracking_mode::lazy> in(src.data(), src.data() + src.size(), "template");
   st.marks.reserve(256);
-  out.tokens.reserve(src.size() / 32 + 4);
+  auto emit = [&] {
+    for (auto& p : st.stack) sink(std::move(std::get<token>(p)));
+    st.stack.clear();
+  };
   while (true) {
-    // One top-level token at a time, moved out at once, so the piece stack stays small.
-    while (!in.empty() && pegtl::parse<token_rule, no_action, control>(in, st)) {
-      for (auto& p : st.stack) out.tokens.push_back(std::move(std::get<token>(p)));
-      st.stack.clear();
+    // One top-level token at a time, handed over at once, so the piece stack stays small. The two
+    // commonest tokens skip the generic machinery: plain text, and `#{Name.Child}` (which no other
+    // construct can start with, since keywords need whitespace after them).
+    while (!in.empty()) {
+      const char* cur = in.current();
+      if (cur[0] != '#' || in.size(2) < 2 || cur[1] != '{') {
+        if (!text::match<pegtl::apply_mode::nothing, pegtl::rewind_mode::required, no_action, control>(in,
+                                                                                                       st)) {
+          if (!pegtl::parse<token_rule, no_action, control>(in, st)) break;
+        }
+      } else if (!simple_substitution(in, st) && !pegtl::parse<token_rule, no_action, control>(in, st)) {
+        break;
+      }
+      emit();
     }
     if (st.depth_exceeded) {
       out.depth_exceeded = true;
@@ -892,7 +906,16 @@ parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_d
     st.stack.emplace_back(std::move(t));
     in.bump(static_cast<std::size_t>(upto - at));
   }
-  for (auto& p : st.stack) out.tokens.push_back(std::move(std::get<token>(p)));
+  emit();
+  return out;
+}
+
+parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth) {
+  token_list tokens;
+  tokens.reserve(src.size() / 32 + 4);
+  auto out = parse_template_streaming(src, halt_on_error, max_depth,
+                                      [&tokens](token&& t) { tokens.push_back(std::move(t)); });
+  out.tokens = std::move(tokens);
   return out;
 }
 

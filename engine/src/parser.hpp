@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,12 @@ struct parse_outcome {
 
 /// Parses `src`. Text tokens point into `src`, which must outlive the result.
 parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth);
+
+/// Parses `src` and hands each top-level token to `sink` as soon as it is parsed, instead of collecting
+/// them (`tokens` of the result stays empty). Used by one-shot rendering, which then never holds the whole
+/// AST. The outcome flags are the same as parse_template's.
+parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error, int max_depth,
+                                       const std::function<void(token&&)>& sink);
 
 /// Parses a variable name as a path (a prefix parse: trailing junk is ignored, as Octostache does).
 /// nullopt when the name does not start with a symbol.

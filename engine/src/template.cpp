@@ -97,6 +97,57 @@ void collect_names(const detail::token_list& tokens, std::vector<std::string>& o
   }
 }
 
+// The diagnostics of a parse outcome, and Octostache's parser error text in halting mode.
+void report_parse(const detail::parse_outcome& o, std::string_view src, const std::string& name,
+                  const parse_options& options, std::vector<diagnostic>& diagnostics,
+                  std::string& parse_message) {
+  if (o.depth_exceeded) {
+    diagnostics.push_back(detail::make_diagnostic(
+        error_code::limit_exceeded, severity::error, name, src, o.error_offset,
+        fmt::format("limit 'nesting_depth' exceeded (limit is {}): constructs nested too deeply",
+                    options.max_nesting_depth),
+        snippet(src, o.error_offset)));
+  } else if (o.failed) {
+    const auto [line, col] = line_column(src, o.error_offset);
+    const auto [fline, fcol] = line_column(src, o.furthest);
+    const std::size_t consumed_from = o.error_offset > 10 ? o.error_offset - 10 : 0;
+    parse_message = fmt::format(
+        "Parsing failure: unexpected '#'; expected end of input (Line {}, Column {}); recently consumed: {}",
+        line, col, src.substr(consumed_from, o.error_offset - consumed_from));
+    diagnostics.push_back(detail::make_diagnostic(
+        error_code::parse_error, severity::warning, name, src, o.error_offset,
+        fmt::format(
+            "'#{{' does not start a valid expression (parsing failed at {}:{}); the whole template is output "
+            "unchanged",
+            fline, fcol),
+        snippet(src, o.error_offset)));
+  }
+  for (const auto& [begin, end] : o.recovered) {
+    diagnostics.push_back(
+        detail::make_diagnostic(error_code::parse_error, severity::warning, name, src, begin,
+                                fmt::format("'#{{' does not start a valid expression; '{}' is output as text",
+                                            snippet(src.substr(0, end), begin)),
+                                snippet(src.substr(0, end), begin)));
+  }
+}
+
+// Adds an evaluation's output, diagnostics and missing-token text to `result`.
+void take_evaluation(detail::evaluation&& ev, render_result& result) {
+  result.output = std::move(ev.output);
+  result.failed = ev.failed;
+  for (auto& d : ev.diagnostics) result.diagnostics.push_back(std::move(d));
+  if (!ev.missing.empty()) {
+    std::string text = "The following tokens were unable to be evaluated: ";
+    for (std::size_t i = 0; i < ev.missing.size(); ++i) {
+      if (i != 0) text += ", ";
+      text += '\'';
+      text += ev.missing[i];
+      text += '\'';
+    }
+    result.octostache_error = std::move(text);
+  }
+}
+
 }  // namespace
 
 compiled_template compiled_template::parse(std::string text, const parse_options& options) {
@@ -124,35 +175,7 @@ compiled_template compiled_template::parse(std::string text, const parse_options
     return compiled_template(std::move(impl));
   }
   impl->outcome = detail::parse_template(src, options.halt_on_error, options.max_nesting_depth);
-  const auto& o = impl->outcome;
-  if (o.depth_exceeded) {
-    impl->diagnostics.push_back(detail::make_diagnostic(
-        error_code::limit_exceeded, severity::error, impl->source_name, src, o.error_offset,
-        fmt::format("limit 'nesting_depth' exceeded (limit is {}): constructs nested too deeply",
-                    options.max_nesting_depth),
-        snippet(src, o.error_offset)));
-  } else if (o.failed) {
-    const auto [line, col] = line_column(src, o.error_offset);
-    const auto [fline, fcol] = line_column(src, o.furthest);
-    const std::size_t consumed_from = o.error_offset > 10 ? o.error_offset - 10 : 0;
-    impl->parse_message = fmt::format(
-        "Parsing failure: unexpected '#'; expected end of input (Line {}, Column {}); recently consumed: {}",
-        line, col, src.substr(consumed_from, o.error_offset - consumed_from));
-    impl->diagnostics.push_back(detail::make_diagnostic(
-        error_code::parse_error, severity::warning, impl->source_name, src, o.error_offset,
-        fmt::format(
-            "'#{{' does not start a valid expression (parsing failed at {}:{}); the whole template is output "
-            "unchanged",
-            fline, fcol),
-        snippet(src, o.error_offset)));
-  }
-  for (const auto& [begin, end] : o.recovered) {
-    impl->diagnostics.push_back(
-        detail::make_diagnostic(error_code::parse_error, severity::warning, impl->source_name, src, begin,
-                                fmt::format("'#{{' does not start a valid expression; '{}' is output as text",
-                                            snippet(src.substr(0, end), begin)),
-                                snippet(src.substr(0, end), begin)));
-  }
+  report_parse(impl->outcome, src, impl->source_name, options, impl->diagnostics, impl->parse_message);
   return compiled_template(std::move(impl));
 }
 
@@ -172,21 +195,9 @@ render_result compiled_template::render(const variables& vars, const render_opti
     result.output = std::string(impl_->outcome.tokens[0].text);
     return result;
   }
-  auto ev =
-      detail::evaluate_tokens(impl_->outcome.tokens, impl_->source, impl_->source_name, vars.tree(), options);
-  result.output = std::move(ev.output);
-  result.failed = ev.failed;
-  for (auto& d : ev.diagnostics) result.diagnostics.push_back(std::move(d));
-  if (!ev.missing.empty()) {
-    std::string text = "The following tokens were unable to be evaluated: ";
-    for (std::size_t i = 0; i < ev.missing.size(); ++i) {
-      if (i != 0) text += ", ";
-      text += '\'';
-      text += ev.missing[i];
-      text += '\'';
-    }
-    result.octostache_error = std::move(text);
-  }
+  take_evaluation(
+      detail::evaluate_tokens(impl_->outcome.tokens, impl_->source, impl_->source_name, vars.tree(), options),
+      result);
   return result;
 }
 
@@ -214,7 +225,27 @@ std::vector<std::string> compiled_template::argument_names() const {
 
 render_result evaluate(std::string_view text, const variables& vars, const parse_options& popts,
                        const render_options& ropts) {
-  return compiled_template::parse(std::string(text), popts).render(vars, ropts);
+  if (text.size() > popts.max_template_bytes || !needs_evaluation(text)) {
+    return compiled_template::parse(std::string(text), popts).render(vars, ropts);
+  }
+  // One render: each top-level token is rendered as soon as it is parsed and then dropped, so the whole
+  // AST is never held. The result is the same as parse() then render(): in halting mode a later parse
+  // failure still discards everything rendered so far.
+  detail::streaming_render renderer(text, popts.source_name, vars.tree(), ropts);
+  const auto outcome = detail::parse_template_streaming(text, popts.halt_on_error, popts.max_nesting_depth,
+                                                        [&renderer](detail::token&& t) { renderer.feed(t); });
+  render_result result;
+  std::string parse_message;
+  report_parse(outcome, text, popts.source_name, popts, result.diagnostics, parse_message);
+  if (outcome.depth_exceeded) {
+    result.failed = true;
+  } else if (outcome.failed) {
+    result.output = std::string(text);
+    result.octostache_error = std::move(parse_message);
+  } else {
+    take_evaluation(renderer.finish(), result);
+  }
+  return result;
 }
 
 bool needs_evaluation(std::string_view text) {

@@ -83,16 +83,12 @@ int run(const cuttle::cli::cli_options& o) {
   // Text without "#{" is never parsed (as in Octostache) and is written as it is.
   if (!engine::needs_evaluation(text)) return write_output(o, text, secrets);
 
-  auto tpl =
-      std::make_unique<engine::compiled_template>(engine::compiled_template::parse(std::string(text), po));
-  auto result_owner = std::make_unique<engine::render_result>(tpl->render(vars));
+  // One render: evaluate() streams tokens from the parser to the renderer without holding the AST.
+  auto result_owner = std::make_unique<engine::render_result>(engine::evaluate(text, vars, po));
   const auto& result = *result_owner;
-  // The template and the result are not destroyed in normal builds: the process ends right after, and
-  // freeing a large AST costs more than writing the output. Sanitizer builds free them (leak checks).
-  if (!sanitized_build) {
-    (void)tpl.release();
-    (void)result_owner.release();
-  }
+  // The result is not destroyed in normal builds: the process ends right after. Sanitizer builds free it
+  // (leak checks).
+  if (!sanitized_build) (void)result_owner.release();
   bool problem = result.failed;
   for (const auto& d : result.diagnostics) {
     auto copy = d;

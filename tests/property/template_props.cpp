@@ -105,6 +105,17 @@ void check_render_invariants(const std::string& text, bool halt_on_error) {
   RC_ASSERT(again.output == r.output);
   RC_ASSERT(again.failed == r.failed);
   RC_ASSERT(again.octostache_error == r.octostache_error);
+
+  // One-shot evaluate() streams tokens to the renderer without holding the AST; it must agree with
+  // parse() + render() on everything, diagnostics included.
+  const auto once = eng::evaluate(text, vars, popts, ropts);
+  RC_ASSERT(once.output == r.output);
+  RC_ASSERT(once.failed == r.failed);
+  RC_ASSERT(once.octostache_error == r.octostache_error);
+  RC_ASSERT(once.diagnostics.size() == r.diagnostics.size());
+  for (std::size_t i = 0; i < r.diagnostics.size(); ++i) {
+    RC_ASSERT(once.diagnostics[i].to_string() == r.diagnostics[i].to_string());
+  }
 }
 
 RC_GTEST_PROP(template_props, render_keeps_invariants_on_arbitrary_bytes, (const std::string& text)) {
