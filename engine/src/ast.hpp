@@ -82,12 +82,15 @@ struct calc_node {
   std::unique_ptr<calc_node> lhs, rhs;
 };
 
-enum class token_kind : std::uint8_t { text, substitution, conditional, each, calc };
+/// `reference` is the commonest token, `#{A.B}` (identifier steps only, no filters, no whitespace): it
+/// keeps just the name path as a view into the source, and the evaluator builds its symbol when needed
+/// (see reference_symbol), so parsing it allocates nothing.
+enum class token_kind : std::uint8_t { text, substitution, conditional, each, calc, reference };
 
 struct token {
   token_kind kind = token_kind::text;
-  std::uint32_t offset = 0;                ///< byte offset of the token in its source
-  std::string_view text;                   ///< text tokens: unescaped text, always a substring of the source
+  std::uint32_t offset = 0;  ///< byte offset of the token in its source
+  std::string_view text;  ///< text: unescaped text; reference: the name path; always a view into the source
   std::shared_ptr<const expression> expr;  ///< substitution
   std::shared_ptr<conditional> cond;
   std::shared_ptr<each_block> each;

@@ -175,6 +175,70 @@ struct failure_reason {
   std::string detail;
 };
 
+/// Top-level reference text -> its rendered value. Open addressing with a word-at-a-time hash: the lookup
+/// runs once per `#{Name}` token, and std::unordered_map's hashing dominated flat templates.
+class reference_cache {
+ public:
+  const std::string* find(std::string_view key) const {
+    if (slots_.empty()) return nullptr;
+    const std::uint64_t h = hash(key);
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const slot& s = slots_[i];
+      if (s.value == 0) return nullptr;
+      if (s.hash == h && s.key == key) return &values_[s.value - 1];
+    }
+  }
+  void insert(std::string_view key, std::string value) {
+    if ((values_.size() + 1) * 2 > slots_.size()) grow();
+    values_.push_back(std::move(value));
+    place(slot{key, hash(key), static_cast<std::uint32_t>(values_.size())});
+  }
+
+ private:
+  struct slot {
+    std::string_view key;
+    std::uint64_t hash = 0;
+    std::uint32_t value = 0;  // index + 1 into values_; 0 marks an empty slot
+  };
+  static std::uint64_t hash(std::string_view key) {
+    std::uint64_t h = key.size() * 0x9E3779B97F4A7C15ULL;
+    const char* p = key.data();
+    std::size_t n = key.size();
+    for (; n >= 8; p += 8, n -= 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p, 8);
+      h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+      h ^= h >> 32;
+    }
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h ^= w;
+    // MurmurHash3's finaliser: every input bit reaches the low bits the table index uses.
+    h = (h ^ (h >> 33)) * 0xFF51AFD7ED558CCDULL;
+    h = (h ^ (h >> 33)) * 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 33);
+  }
+  void place(const slot& s) {
+    for (std::size_t i = s.hash & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].value == 0) {
+        slots_[i] = s;
+        return;
+      }
+    }
+  }
+  void grow() {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, slot{});
+    mask_ = slots_.size() - 1;
+    for (const auto& s : old) {
+      if (s.value != 0) place(s);
+    }
+  }
+  std::vector<slot> slots_;
+  std::vector<std::string> values_;
+  std::size_t mask_ = 0;
+};
+
 class evaluator {
  public:
   evaluator(const binding_tree& tree, const render_options& options) : tree_(tree), options_(options) {}
@@ -183,13 +247,32 @@ class evaluator {
   void start(source_ref src) {
     root_.root = &tree_.root();
     root_.src = src;
-    out_.reserve(std::min(src.text.size() + src.text.size() / 4, options_.max_output_bytes));
+    // Reserved address space costs nothing until written; twice the template avoids a copy for templates
+    // whose values are longer than their references.
+    out_.reserve(std::min(2 * src.text.size() + 4096, options_.max_output_bytes));
   }
 
   void feed(const token& t) {
+    guarded([&] { render_token(t, root_, out_, true); });
+  }
+  void feed_text(std::string_view text, std::uint32_t offset) {
+    if (stopped_) return;
+    out_.append(text);
+    guarded([&] { check_output(root_, offset, out_); });
+  }
+  void feed_reference(std::string_view path, std::uint32_t offset) {
+    guarded([&] {
+      render_reference(path, offset, root_, out_);
+      check_output(root_, offset, out_);
+    });
+  }
+
+  // Runs one top-level step; a fatal error stops the render and becomes an error diagnostic.
+  template <typename Step>
+  void guarded(Step&& step) {
     if (stopped_) return;
     try {
-      render_token(t, root_, out_, true);
+      step();
     } catch (const render_stop& stop) {
       stopped_ = true;
       add_diagnostic(stop.code, severity::error, source_ref{stop.source_text, stop.source_name}, stop.offset,
@@ -322,8 +405,44 @@ class evaluator {
       case token_kind::calc:
         render_calc(t, c, out);
         break;
+      case token_kind::reference:
+        render_reference(t.text, t.offset, c, out);
+        break;
     }
     check_output(c, t.offset, out);
+  }
+
+  // A `reference` token renders as the substitution it stands for. At the top level its value depends
+  // only on the variables, so it is cached by its text (100,000 references to 2,000 names resolve 2,000
+  // times) unless rendering it reported anything or ran loops (the cache must not hide a diagnostic or
+  // an iteration from the limit).
+  void render_reference(std::string_view path, std::uint32_t offset, context& c, std::string& out) {
+    const bool cacheable = &c == &root_;
+    if (cacheable) {
+      if (const std::string* cached = reference_cache_.find(path)) {
+        out.append(*cached);
+        return;
+      }
+    }
+    const symbol sym = reference_symbol(path, offset);
+    const std::size_t mark = out.size();
+    const std::size_t diagnostics = diagnostics_.size();
+    const std::size_t missing = missing_.size();
+    const std::size_t iterations = iterations_;
+    const auto r = resolve(c, sym);
+    if (r.is_text()) {
+      out.append(r.str());
+    } else {
+      token t;
+      t.kind = token_kind::reference;
+      t.offset = offset;
+      t.text = path;
+      echo_missing(t, c, out, failure_reason{error_code::unresolved_variable, describe_subject(sym, r)});
+    }
+    if (cacheable && diagnostics_.size() == diagnostics && missing_.size() == missing &&
+        iterations_ == iterations) {
+      reference_cache_.insert(path, out.substr(mark));
+    }
   }
 
   void render_substitution(const token& t, context& c, std::string& out, bool top) {
@@ -823,6 +942,7 @@ class evaluator {
   bool null_result_ = false;
   std::size_t null_offset_ = 0;
   context root_;
+  reference_cache reference_cache_;
   std::string out_;
   bool stopped_ = false;
 };
@@ -840,7 +960,13 @@ streaming_render::streaming_render(std::string_view source, std::string_view sou
   state_->ev.start(source_ref{source, source_name});
 }
 streaming_render::~streaming_render() = default;
-void streaming_render::feed(const token& t) { state_->ev.feed(t); }
+void streaming_render::text(std::string_view text, std::uint32_t offset) {
+  state_->ev.feed_text(text, offset);
+}
+void streaming_render::reference(std::string_view path, std::uint32_t offset) {
+  state_->ev.feed_reference(path, offset);
+}
+void streaming_render::construct(token&& t) { state_->ev.feed(t); }
 evaluation streaming_render::finish() { return state_->ev.finish(); }
 
 evaluation evaluate_tokens(const token_list& tokens, std::string_view source, std::string_view source_name,

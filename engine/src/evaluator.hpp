@@ -25,15 +25,17 @@ struct evaluation {
 
 /// Renders a template token by token as the parser produces them (one-shot rendering without holding
 /// the AST). `source` and `tree` must outlive it; finish() once, after the last feed().
-class streaming_render {
+class streaming_render final : public token_sink {
  public:
   streaming_render(std::string_view source, std::string_view source_name, const binding_tree& tree,
                    const render_options& options);
-  ~streaming_render();
+  ~streaming_render() override;
   streaming_render(const streaming_render&) = delete;
   streaming_render& operator=(const streaming_render&) = delete;
-  /// Renders one top-level token (nothing once a fatal error has stopped the render).
-  void feed(const token& t);
+  // Each renders one top-level token (nothing once a fatal error has stopped the render).
+  void text(std::string_view text, std::uint32_t offset) override;
+  void reference(std::string_view path, std::uint32_t offset) override;
+  void construct(token&& t) override;
   /// The output, diagnostics and missing tokens of everything fed.
   evaluation finish();
 

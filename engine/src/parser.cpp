@@ -129,7 +129,7 @@ struct custom_rule {
   using subs_t = pegtl::empty_list;
 };
 
-inline bool is_bare_ascii(unsigned char c) {
+constexpr bool is_bare_ascii(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
          c == ':' || c == '/' || c == '~' || c == '(' || c == ')' || c == '@';
 }
@@ -304,65 +304,60 @@ struct string_index : custom_rule<string_index> {
 // text -> text-piece+, where at a '#':
 //   "#" EOF -> "#";  "##" &"#{" (not at the very end) -> "#";  "##{" -> "#{";  "#" char -> both;  "#{" ->
 //   stop.
+// scan_text calls piece(from, to) for each piece of unescaped text (never two contiguous ones: a piece
+// ends where an escape drops a '#') and returns where the text stops: at "#{" or at the end.
+template <typename Piece>
+const char* scan_text(const char* begin, const char* end, Piece&& emit_piece) {
+  const char* p = begin;
+  const char* run = p;  // start of the pending piece
+  while (p < end) {
+    const void* hash = std::memchr(p, '#', static_cast<std::size_t>(end - p));
+    if (hash == nullptr) {
+      p = end;
+      break;
+    }
+    p = static_cast<const char*>(hash);
+    const std::size_t left = static_cast<std::size_t>(end - p);
+    if (left == 1) {  // lone trailing '#'
+      ++p;
+      break;
+    }
+    const char next = p[1];
+    if (next == '#' && left >= 5 && p[2] == '#' && p[3] == '{') {  // "##" before "#{" (quirk: not at the end)
+      emit_piece(run, p + 1);
+      p += 2;
+      run = p;
+      continue;
+    }
+    if (next == '#' && left >= 3 && p[2] == '{') {  // "##{" -> "#{"
+      if (p != run) emit_piece(run, p);
+      run = p + 1;
+      p += 3;
+      continue;
+    }
+    if (next != '{') {
+      p += 2;
+      continue;
+    }
+    break;  // "#{": a construct must start here
+  }
+  if (p != run) emit_piece(run, p);
+  return p;
+}
+
 // Every emitted piece is a substring of the source, so text tokens are views.
 struct text : custom_rule<text> {
   template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
             typename ParseInput>
   static bool match(ParseInput& in, parse_state& st) {
     const char* const begin = in.current();
-    const char* const end = in.end();
-    const char* p = begin;
-    const char* run = p;  // start of the pending contiguous view
-    auto flush = [&](const char* from, const char* to) {
-      if (to == from) return;
-      // Merge with the previous text piece pushed by this match when contiguous.
-      if (!st.stack.empty()) {
-        if (auto* t = std::get_if<token>(&st.stack.back()); t != nullptr && t->kind == token_kind::text &&
-                                                            t->text.data() + t->text.size() == from &&
-                                                            st.offset(t->text.data()) >= st.offset(begin)) {
-          t->text = std::string_view(t->text.data(), static_cast<std::size_t>(to - t->text.data()));
-          return;
-        }
-      }
+    const char* const p = scan_text(begin, in.end(), [&st](const char* from, const char* to) {
       token tk;
       tk.kind = token_kind::text;
       tk.offset = st.offset(from);
       tk.text = std::string_view(from, static_cast<std::size_t>(to - from));
       st.stack.emplace_back(std::move(tk));
-    };
-    while (p < end) {
-      const void* hash = std::memchr(p, '#', static_cast<std::size_t>(end - p));
-      if (hash == nullptr) {
-        p = end;
-        break;
-      }
-      p = static_cast<const char*>(hash);
-      const std::size_t left = static_cast<std::size_t>(end - p);
-      if (left == 1) {  // lone trailing '#'
-        ++p;
-        break;
-      }
-      const char next = p[1];
-      if (next == '#' && left >= 5 && p[2] == '#' &&
-          p[3] == '{') {  // "##" before "#{" (quirk: not at the end)
-        flush(run, p + 1);
-        p += 2;
-        run = p;
-        continue;
-      }
-      if (next == '#' && left >= 3 && p[2] == '{') {  // "##{" -> "#{"
-        flush(run, p);
-        run = p + 1;
-        p += 3;
-        continue;
-      }
-      if (next != '{') {
-        p += 2;
-        continue;
-      }
-      break;  // "#{": a construct must start here
-    }
-    flush(run, p);
+    });
     if (p == begin) return false;
     in.bump(static_cast<std::size_t>(p - begin));
     return true;
@@ -723,44 +718,46 @@ struct deeper : custom_rule<deeper<Rule>> {
   }
 };
 
-// The common `#{Name.Child}` form (ASCII name characters and single dots, directly closed), built without
-// the general rules. It yields exactly the AST the grammar would: no keyword can start such a name
-// because every keyword must be followed by whitespace.
+// The common `#{Name.Child}` form (ASCII name characters and single dots, directly closed) becomes a
+// `reference` token without running the general rules. No keyword can start such a name because every
+// keyword must be followed by whitespace; "#{/" never opens. reference_length gives the length of such a
+// token at `p` (which starts with "#{"), or 0.
+struct bare_ascii_table {
+  bool is[256] = {};
+  constexpr bare_ascii_table() {
+    for (int c = 0; c < 256; ++c) is[c] = is_bare_ascii(static_cast<unsigned char>(c));
+  }
+};
+constexpr bare_ascii_table bare_ascii;
+
+inline std::size_t reference_length(const char* p, const char* end) {
+  const char* q = p + 2;
+  if (q >= end || *q == '/') return 0;
+  const char* segment = q;
+  while (q < end) {
+    const auto c = static_cast<unsigned char>(*q);
+    if (bare_ascii.is[c]) {
+      ++q;
+      continue;
+    }
+    if ((c != '.' && c != '}') || q == segment) return 0;  // an empty segment is left to the grammar
+    if (c == '}') return static_cast<std::size_t>(q + 1 - p);
+    segment = ++q;
+  }
+  return 0;
+}
+
 template <typename ParseInput>
 bool simple_substitution(ParseInput& in, parse_state& st) {
   const char* begin = in.current();
-  const char* end = in.end();
-  const char* p = begin + 2;
-  const char* segment = p;
-  symbol sym;
-  sym.offset = st.offset(p);
-  while (true) {
-    if (p >= end) return false;
-    const auto c = static_cast<unsigned char>(*p);
-    if (is_bare_ascii(c)) {
-      ++p;
-      continue;
-    }
-    if (c != '.' && c != '}') return false;
-    if (p == segment) return false;  // empty segment: leave it to the grammar
-    step s;
-    s.kind = step_kind::identifier;
-    s.text.assign(segment, p);
-    append_case_key(s.key, s.text);
-    s.offset = st.offset(segment);
-    sym.steps.push_back(std::move(s));
-    if (c == '}') break;
-    segment = ++p;
-  }
-  if (segment == begin + 2 && *(begin + 2) == '/') return false;  // "#{/" never opens
+  const std::size_t n = reference_length(begin, in.end());
+  if (n == 0) return false;
   token t;
-  t.kind = token_kind::substitution;
+  t.kind = token_kind::reference;
   t.offset = st.offset(begin);
-  auto e = std::make_shared<expression>();
-  e->subject = std::move(sym);
-  t.expr = std::move(e);
+  t.text = std::string_view(begin + 2, n - 3);
   st.stack.emplace_back(std::move(t));
-  in.bump(static_cast<std::size_t>(p + 1 - begin));
+  in.bump(n);
   return true;
 }
 
@@ -855,7 +852,7 @@ struct no_action : pegtl::nothing<Rule> {};
 }  // namespace
 
 parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error, int max_depth,
-                                       const std::function<void(token&&)>& sink) {
+                                       token_sink& sink) {
   parse_outcome out;
   parse_state st;
   st.base = src.data();
@@ -864,23 +861,29 @@ parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error,
   pegtl::memory_input<pegtl::tracking_mode::lazy> in(src.data(), src.data() + src.size(), "template");
   st.marks.reserve(256);
   auto emit = [&] {
-    for (auto& p : st.stack) sink(std::move(std::get<token>(p)));
+    for (auto& p : st.stack) sink.construct(std::move(std::get<token>(p)));
     st.stack.clear();
   };
+  auto text_piece = [&](const char* from, const char* to) {
+    sink.text(std::string_view(from, static_cast<std::size_t>(to - from)), st.offset(from));
+  };
+  const char* const end = in.end();
   while (true) {
     // One top-level token at a time, handed over at once, so the piece stack stays small. The two
-    // commonest tokens skip the generic machinery: plain text, and `#{Name.Child}` (which no other
-    // construct can start with, since keywords need whitespace after them).
+    // commonest tokens skip the generic machinery and are never built: plain text, and `#{Name.Child}`.
     while (!in.empty()) {
       const char* cur = in.current();
       if (cur[0] != '#' || in.size(2) < 2 || cur[1] != '{') {
-        if (!text::match<pegtl::apply_mode::nothing, pegtl::rewind_mode::required, no_action, control>(in,
-                                                                                                       st)) {
-          if (!pegtl::parse<token_rule, no_action, control>(in, st)) break;
-        }
-      } else if (!simple_substitution(in, st) && !pegtl::parse<token_rule, no_action, control>(in, st)) {
-        break;
+        const char* p = scan_text(cur, end, text_piece);  // always advances: we are not at "#{"
+        in.bump(static_cast<std::size_t>(p - cur));
+        continue;
       }
+      if (const std::size_t n = reference_length(cur, end); n != 0) {
+        sink.reference(std::string_view(cur + 2, n - 3), st.offset(cur));
+        in.bump(n);
+        continue;
+      }
+      if (!pegtl::parse<token_rule, no_action, control>(in, st)) break;
       emit();
     }
     if (st.depth_exceeded) {
@@ -899,24 +902,60 @@ parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error,
     }
     // Continue mode: everything up to the furthest point reached becomes literal text.
     out.recovered.emplace_back(st.offset(at), st.offset(upto));
-    token t;
-    t.kind = token_kind::text;
-    t.offset = st.offset(at);
-    t.text = std::string_view(at, static_cast<std::size_t>(upto - at));
-    st.stack.emplace_back(std::move(t));
+    text_piece(at, upto);
     in.bump(static_cast<std::size_t>(upto - at));
   }
   emit();
   return out;
 }
 
+namespace {
+// Collects the tokens of parse_template.
+class token_collector final : public token_sink {
+ public:
+  explicit token_collector(token_list& tokens) : tokens_(tokens) {}
+  void text(std::string_view text, std::uint32_t offset) override { add(token_kind::text, text, offset); }
+  void reference(std::string_view path, std::uint32_t offset) override {
+    add(token_kind::reference, path, offset);
+  }
+  void construct(token&& t) override { tokens_.push_back(std::move(t)); }
+
+ private:
+  void add(token_kind kind, std::string_view text, std::uint32_t offset) {
+    token& t = tokens_.emplace_back();
+    t.kind = kind;
+    t.offset = offset;
+    t.text = text;
+  }
+  token_list& tokens_;
+};
+}  // namespace
+
 parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth) {
   token_list tokens;
   tokens.reserve(src.size() / 32 + 4);
-  auto out = parse_template_streaming(src, halt_on_error, max_depth,
-                                      [&tokens](token&& t) { tokens.push_back(std::move(t)); });
+  token_collector collector(tokens);
+  auto out = parse_template_streaming(src, halt_on_error, max_depth, collector);
   out.tokens = std::move(tokens);
   return out;
+}
+
+symbol reference_symbol(std::string_view path, std::uint32_t token_offset) {
+  symbol sym;
+  sym.offset = token_offset + 2;
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t dot = std::min(path.find('.', from), path.size());
+    step s;
+    s.kind = step_kind::identifier;
+    s.text.assign(path.substr(from, dot - from));
+    append_case_key(s.key, s.text);
+    s.offset = static_cast<std::uint32_t>(sym.offset + from);
+    sym.steps.push_back(std::move(s));
+    if (dot == path.size()) break;
+    from = dot + 1;
+  }
+  return sym;
 }
 
 std::optional<symbol> parse_name_path(std::string_view name) {

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,11 +26,25 @@ struct parse_outcome {
 /// Parses `src`. Text tokens point into `src`, which must outlive the result.
 parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth);
 
+/// Receives the top-level tokens of parse_template_streaming in order. The two commonest tokens come
+/// without a token object: text pieces, and references (`#{A.B}`, see token_kind::reference).
+class token_sink {
+ public:
+  virtual ~token_sink() = default;
+  virtual void text(std::string_view text, std::uint32_t offset) = 0;
+  virtual void reference(std::string_view path, std::uint32_t offset) = 0;
+  virtual void construct(token&& t) = 0;
+};
+
 /// Parses `src` and hands each top-level token to `sink` as soon as it is parsed, instead of collecting
 /// them (`tokens` of the result stays empty). Used by one-shot rendering, which then never holds the whole
 /// AST. The outcome flags are the same as parse_template's.
 parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error, int max_depth,
-                                       const std::function<void(token&&)>& sink);
+                                       token_sink& sink);
+
+/// The symbol of a `reference` token (what the grammar would build for `#{path}`): identifier steps split
+/// at '.', with the offsets the grammar gives them (`token_offset` is the offset of the token's "#{").
+symbol reference_symbol(std::string_view path, std::uint32_t token_offset);
 
 /// Parses a variable name as a path (a prefix parse: trailing junk is ignored, as Octostache does).
 /// nullopt when the name does not start with a symbol.

@@ -102,6 +102,11 @@ void print_token(std::string& out, const token& t) {
       print_expression(out, *t.expr);
       out.push_back('}');
       break;
+    case token_kind::reference:
+      out.append("#{");
+      out.append(t.text);
+      out.push_back('}');
+      break;
     case token_kind::conditional: {
       const auto& c = *t.cond;
       out.append("#{if ");

@@ -76,6 +76,9 @@ void collect_names(const detail::token_list& tokens, std::vector<std::string>& o
       case detail::token_kind::substitution:
         collect_expression(*t.expr, out);
         break;
+      case detail::token_kind::reference:
+        collect_symbol(detail::reference_symbol(t.text, t.offset), out);
+        break;
       case detail::token_kind::conditional:
         for (const auto* o : {&t.cond->left, &t.cond->right}) {
           if (o->is_literal) {
@@ -232,8 +235,8 @@ render_result evaluate(std::string_view text, const variables& vars, const parse
   // AST is never held. The result is the same as parse() then render(): in halting mode a later parse
   // failure still discards everything rendered so far.
   detail::streaming_render renderer(text, popts.source_name, vars.tree(), ropts);
-  const auto outcome = detail::parse_template_streaming(text, popts.halt_on_error, popts.max_nesting_depth,
-                                                        [&renderer](detail::token&& t) { renderer.feed(t); });
+  const auto outcome =
+      detail::parse_template_streaming(text, popts.halt_on_error, popts.max_nesting_depth, renderer);
   render_result result;
   std::string parse_message;
   report_parse(outcome, text, popts.source_name, popts, result.diagnostics, parse_message);
