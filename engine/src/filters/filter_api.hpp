@@ -47,6 +47,16 @@ std::span<const builtin_entry> version_filters();   // version_filters.cpp: Vers
 std::span<const builtin_entry> markdown_filters();  // markdown_filters.cpp: Markdown, MarkdownToHtml
 std::span<const builtin_entry> uri_filters();       // uri_filters.cpp: UriPart
 
+// .NET byte encodings and base64, shared by the escape and hash families (defined in escape_filters.cpp).
+
+/// The UTF-8 bytes .NET's Encoding.UTF8.GetBytes would give for `s`: `s` itself when it is valid UTF-8,
+/// otherwise `s` with every invalid byte replaced by U+FFFD.
+std::string dotnet_utf8_bytes(std::string_view s);
+/// The UTF-16LE bytes (no byte-order mark) of `s`, as .NET's Encoding.Unicode.GetBytes.
+std::string dotnet_utf16le_bytes(std::string_view s);
+/// .NET Convert.FromBase64String: decodes `text` into `out`, or returns false and explains why in `why`.
+bool decode_base64(std::string_view text, std::string& out, std::string& why);
+
 /// The built-in filter registered under the lower-case `name`, or null.
 builtin_filter find_builtin_filter(std::string_view lower_name);
 /// True when `lower_name` is an Octostache filter name (implemented or not).
