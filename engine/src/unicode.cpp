@@ -67,10 +67,19 @@ std::string_view trim_start(std::string_view s) {
 }
 
 std::string_view trim_end(std::string_view s) {
-  // Walk forward remembering the end of the last non-whitespace character: UTF-8 is not
-  // safely decodable backwards without re-synchronising.
+  // ASCII bytes are never part of a multi-byte sequence, so trailing ASCII is trimmed from the back; the
+  // common case (an ASCII non-space last byte) returns at once.
+  std::size_t size = s.size();
+  while (size > 0) {
+    const auto c = static_cast<unsigned char>(s[size - 1]);
+    if (c >= 0x80) break;
+    if (c != ' ' && (c < 0x09 || c > 0x0D)) return s.substr(0, size);
+    --size;
+  }
+  // A non-ASCII last character: walk forward remembering the end of the last non-whitespace character,
+  // since UTF-8 is not safely decodable backwards without re-synchronising.
   const char* p = s.data();
-  const char* end = p + s.size();
+  const char* end = p + size;
   const char* last = p;
   while (p < end) {
     const auto n = whitespace_length(p, end);
@@ -128,6 +137,7 @@ std::string to_upper(std::string_view s) { return map_case(s, utf8proc_toupper, 
 std::string to_lower(std::string_view s) { return map_case(s, utf8proc_tolower, false); }
 
 void append_case_key(std::string& out, std::string_view s) {
+  out.reserve(out.size() + s.size());
   const char* p = s.data();
   const char* end = p + s.size();
   while (p < end) {
