@@ -416,6 +416,17 @@ class evaluator {
   // only on the variables, so it is cached by its text (100,000 references to 2,000 names resolve 2,000
   // times) unless rendering it reported anything or ran loops (the cache must not hide a diagnostic or
   // an iteration from the limit).
+  // The symbol of a reference, built once per place: keyed by the address of its text and checked
+  // against the text and offset (a symbol is a function of both), so a reused address is never stale.
+  const symbol& symbol_of(std::string_view path, std::uint32_t offset) {
+    auto& entry = symbols_[path.data()];
+    if (entry.second.steps.empty() || entry.second.offset != offset + 2 || entry.first != path) {
+      entry.first.assign(path);
+      entry.second = reference_symbol(path, offset);
+    }
+    return entry.second;
+  }
+
   void render_reference(std::string_view path, std::uint32_t offset, context& c, std::string& out) {
     const bool cacheable = &c == &root_;
     if (cacheable) {
@@ -424,7 +435,7 @@ class evaluator {
         return;
       }
     }
-    const symbol sym = reference_symbol(path, offset);
+    const symbol& sym = symbol_of(path, offset);
     const std::size_t mark = out.size();
     const std::size_t diagnostics = diagnostics_.size();
     const std::size_t missing = missing_.size();
@@ -610,8 +621,12 @@ class evaluator {
 
   node* new_node() { return &arena_.emplace_back(); }
 
+  // One node per JSON element for the whole render (elements live as long as the render, and nodes are
+  // not changed once made), so loops and lookups over the same JSON value share the compact text.
   node* node_from_json(const json& j) {
-    node* n = new_node();
+    node*& n = json_nodes_[&j];
+    if (n != nullptr) return n;
+    n = new_node();
     if (j.is_object() || j.is_array()) {
       n->set_item(compact_json(j));
       n->json_value = &j;
@@ -943,6 +958,8 @@ class evaluator {
   std::size_t null_offset_ = 0;
   context root_;
   reference_cache reference_cache_;
+  std::unordered_map<const json*, node*> json_nodes_;                        // see node_from_json
+  std::unordered_map<const char*, std::pair<std::string, symbol>> symbols_;  // see symbol_of
   std::string out_;
   bool stopped_ = false;
 };
