@@ -274,6 +274,18 @@ void run_evaluate_lots_of_times(const json& v) {
   }
 }
 
+/// The exact output of a clock-dependent `other` vector under the injected clock of run_other, by test name
+/// and template (the vectors' notes say what each checks against the real clock).
+std::optional<std::string> clock_vector_expectation(const std::string& test, const std::string& tpl) {
+  if (test == "NowDateReturnsNow") return "2030-05-22T19:05:00.1234567";  // local, no offset suffix
+  if (test == "NowDateCanBeFormatted") return "2030";
+  if (test == "NowDateCanBeChained") return "May";
+  if (test == "NowDateReturnsNowInUtc") return "2030-05-22T09:05:00.1234567Z";
+  if (test == "NowDateUtcCanBeChained" && tpl.find("NowDateUtc") == std::string::npos) return "+10";
+  if (test == "AddHoursCanBeChainedOffNowDate") return "2030-05-22T21:05:00.1234567";
+  return std::nullopt;
+}
+
 void run_other(const json& v) {
   const std::string notes = v.value("notes", "");
   const std::string api = v.contains("api") && v["api"].is_string() ? v["api"].get<std::string>() : "";
@@ -387,6 +399,32 @@ void run_other(const json& v) {
 
   if (v.value("test", "") == "EvaluateLotsOfTimesWithSet") {
     run_evaluate_lots_of_times(v);
+    return;
+  }
+
+  // Culture-dependent vectors: cuttle formats for en-US (docs/filters.md).
+  if (has_template && v.contains("expected_by_culture") && v["expected_by_culture"].contains("en-US")) {
+    const auto r = eng::evaluate(v["template"].get<std::string>(), make_variables(v), parse_options_for(v));
+    ASSERT_TRUE(r.output.has_value()) << describe(r);
+    EXPECT_EQ(*r.output, v["expected_by_culture"]["en-US"].get<std::string>()) << describe(r);
+    return;
+  }
+
+  // Clock-dependent vectors: the clock is injected (2030-05-22T09:05:00.1234567Z, local zone UTC+10:00),
+  // so the checks the notes describe become exact.
+  if (const auto expected =
+          has_template ? clock_vector_expectation(v.value("test", ""), v["template"].get<std::string>())
+                       : std::nullopt) {
+    eng::render_options ropts;
+    ropts.clock.now = [] {
+      return std::chrono::sys_days{std::chrono::year{2030} / 5 / 22} + std::chrono::hours{9} +
+             std::chrono::minutes{5} + std::chrono::nanoseconds{123'456'700};
+    };
+    ropts.clock.local_offset = [](std::chrono::system_clock::time_point) { return std::chrono::hours{10}; };
+    const auto r =
+        eng::evaluate(v["template"].get<std::string>(), make_variables(v), parse_options_for(v), ropts);
+    ASSERT_TRUE(r.output.has_value()) << describe(r);
+    EXPECT_EQ(*r.output, *expected) << describe(r);
     return;
   }
 
