@@ -133,7 +133,11 @@ std::string map_case(std::string_view s, Map map, bool upper) {
 }
 }  // namespace
 
-std::string to_upper(std::string_view s) { return map_case(s, utf8proc_toupper, true); }
+// UnicodeData gives U+00DF (sharp s) no simple upper-case mapping, and .NET keeps it; utf8proc maps it to
+// U+1E9E (capital sharp s).
+static utf8proc_int32_t dotnet_toupper(utf8proc_int32_t cp) { return cp == 0xDF ? cp : utf8proc_toupper(cp); }
+
+std::string to_upper(std::string_view s) { return map_case(s, dotnet_toupper, true); }
 std::string to_lower(std::string_view s) { return map_case(s, utf8proc_tolower, false); }
 
 void append_case_key(std::string& out, std::string_view s) {
@@ -152,7 +156,7 @@ void append_case_key(std::string& out, std::string_view s) {
     if ((cp == 0xFFFD && n == 1) || cp > 0xFFFF) {
       out.append(p, static_cast<std::size_t>(n));
     } else {
-      const auto up = static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(cp)));
+      const auto up = static_cast<char32_t>(dotnet_toupper(static_cast<utf8proc_int32_t>(cp)));
       append_utf8(out, up <= 0xFFFF ? up : cp);
     }
     p += n;

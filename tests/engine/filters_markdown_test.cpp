@@ -69,6 +69,18 @@ TEST(filters_markdown, emphasis_extras) {
   EXPECT_TRUE(clean_output_is(md("~x"), "<p>~x</p>\n\n"));
 }
 
+TEST(filters_markdown, emphasis_extras_in_table_cells) {
+  // Found by fuzz/filter_fuzzer: table cells refuse cmark's custom inline nodes, and the text between the
+  // delimiters was lost (and leaked). Markdig applies the extras inside cells like anywhere else.
+  EXPECT_TRUE(clean_output_is(md("|H~2~O|\n|-|\n|~~a ==b== c~~|"),
+                              "<table>\n<thead>\n<tr>\n<th>H<sub>2</sub>O</th>\n</tr>\n</thead>\n<tbody>\n"
+                              "<tr>\n<td><del>a <mark>b</mark> c</del></td>\n</tr>\n</tbody>\n</table>\n\n"));
+  EXPECT_TRUE(
+      clean_output_is(md("|a|\n|-|\n|x *^y^* ++z++|"),
+                      "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n"
+                      "<tr>\n<td>x <em><sup>y</sup></em> <ins>z</ins></td>\n</tr>\n</tbody>\n</table>\n\n"));
+}
+
 TEST(filters_markdown, raw_html_passes_through) {
   EXPECT_TRUE(clean_output_is(md("<div align=\"left\">x</div>"), "<div align=\"left\">x</div>\n\n"));
   EXPECT_TRUE(clean_output_is(md("a <b>c</b> & d"), "<p>a <b>c</b> &amp; d</p>\n\n"));

@@ -186,6 +186,38 @@ TEST(cli_render, bad_usage_exits_two) {
   EXPECT_EQ(cuttle_run({"eval", "--set", "NoEquals", "x"}).exit_code, 2);
 }
 
+TEST(cli_render, strict_filter_failure_exits_two_and_names_the_position) {
+  temp_dir dir;
+  const auto tpl = dir.write("t.txt", "line one\n  #{X | FromBase64}\n");
+  const auto vars = dir.write("vars.json", R"({"X": "not base64!"})");
+  const auto r = cuttle_run({"render", "--strict", "--variables", vars, tpl});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_EQ(r.out, "") << describe(r);
+  EXPECT_TRUE(contains(r.err, tpl + ":2:3: error[E004]")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "not valid base64")) << describe(r);
+}
+
+TEST(cli_render, filter_failure_without_strict_echoes_the_token_and_warns) {
+  temp_dir dir;
+  const auto tpl = dir.write("t.txt", "line one\n  #{X | FromBase64}\n");
+  const auto vars = dir.write("vars.json", R"({"X": "not base64!"})");
+  const auto r = cuttle_run({"render", "--variables", vars, tpl});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "line one\n  #{X | FromBase64}\n") << describe(r);
+  EXPECT_TRUE(contains(r.err, tpl + ":2:3: warning[E004]")) << describe(r);
+}
+
+TEST(cli_eval, md5_of_a_variable) {
+  const auto r = cuttle_run({"eval", "--set", "X=The quick brown fox jumps over the lazy dog", "#{X | Md5}"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "9e107d9d372bb6826bd81d3542a419d6") << describe(r);
+  EXPECT_EQ(r.err, "") << describe(r);
+
+  const auto empty = cuttle_run({"eval", "--set", "X=", "#{X | Md5}"});
+  EXPECT_EQ(empty.exit_code, 0) << describe(empty);
+  EXPECT_EQ(empty.out, "d41d8cd98f00b204e9800998ecf8427e") << describe(empty);
+}
+
 TEST(cli_eval, renders_the_argument) {
   const auto r = cuttle_run({"eval", "--set", "Name=World", "Hello #{Name | ToUpper}"});
   EXPECT_EQ(r.exit_code, 0) << describe(r);

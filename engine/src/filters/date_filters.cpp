@@ -14,7 +14,7 @@
 //      trailing zero), int and double (formatted with .NET Core 3.0+ semantics: shortest round-trip for
 //      G and R, exact decimal expansion for the others, both taken from the C library, which rounds right);
 //   F. date parsing: the lenient shapes DateTime.TryParse accepts for en-US (a deliberate subset: see
-//      docs/filters.d/date.md);
+//      docs/filters.md, "Date and number formatting filters");
 //   G. date formatting: standard and custom date format strings;
 //   H. the filters themselves.
 // A .NET FormatException becomes "no value" with a failure text; nothing in this file throws.

@@ -143,16 +143,32 @@ delimiter* insert_extra(cmark_syntax_extension*, cmark_parser*, cmark_inline_par
   const int used = (c == '~' && (opener_count < 2 || closer_count < 2)) ? 1 : std::min(opener_count, 2);
   const std::string tag(element_for(c, used));
 
+  const std::string open_tag = "<" + tag + ">";
+  const std::string close_tag = "</" + tag + ">";
   cmark_node* element = cmark_node_new_with_mem(CMARK_NODE_CUSTOM_INLINE, cmark_get_default_mem_allocator());
-  cmark_node_set_on_enter(element, ("<" + tag + ">").c_str());
-  cmark_node_set_on_exit(element, ("</" + tag + ">").c_str());
-  cmark_node* child = cmark_node_next(opener->inl_text);
-  while (child != nullptr && child != closer->inl_text) {
-    cmark_node* next = cmark_node_next(child);
-    cmark_node_append_child(element, child);
-    child = next;
+  cmark_node_set_on_enter(element, open_tag.c_str());
+  cmark_node_set_on_exit(element, close_tag.c_str());
+  // Insert the (empty) element first: a parent may refuse it. The table extension's cells accept only a
+  // fixed list of inline types, which has no custom inline. Moving the children into an element that
+  // then cannot be inserted would lose them (and leak the element).
+  if (cmark_node_insert_after(opener->inl_text, element) != 0) {
+    cmark_node* child = cmark_node_next(element);
+    while (child != nullptr && child != closer->inl_text) {
+      cmark_node* next = cmark_node_next(child);
+      cmark_node_append_child(element, child);
+      child = next;
+    }
+  } else {
+    // In a table cell: mark the span with raw HTML tags around the children instead, which cells accept.
+    // (The one visible difference: inside an image's alt text the tags would be written escaped.)
+    cmark_node_free(element);
+    cmark_node* open = cmark_node_new_with_mem(CMARK_NODE_HTML_INLINE, cmark_get_default_mem_allocator());
+    cmark_node_set_literal(open, open_tag.c_str());
+    cmark_node_insert_after(opener->inl_text, open);
+    cmark_node* close = cmark_node_new_with_mem(CMARK_NODE_HTML_INLINE, cmark_get_default_mem_allocator());
+    cmark_node_set_literal(close, close_tag.c_str());
+    cmark_node_insert_before(closer->inl_text, close);
   }
-  cmark_node_insert_after(opener->inl_text, element);
 
   // Delimiters between the two can no longer match anything.
   for (delimiter* d = closer->previous; d != nullptr && d != opener;) {
