@@ -23,8 +23,8 @@ Variable options (render and eval; applied in the order given, later ones overri
   --set NAME=VALUE            set one variable
 
 Render options:
-  --strict                    any unresolved variable, unknown filter or parse error is an error:
-                              nothing is written and the exit status is 2
+  --strict                    any unresolved variable, unknown or failing filter (e.g. invalid base64)
+                              or parse error is an error: nothing is written and the exit status is 2
   --output FILE, -o FILE      write to FILE atomically instead of stdout (never a partial file)
   --continue-on-error         keep unparseable '#{' as text instead of outputting the whole
                               template unchanged (Octostache's haltOnError=false)
@@ -43,14 +43,15 @@ const char* render_help() {
                      [--strict] [--continue-on-error] [--output FILE] [TEMPLATE_FILE|-]
 
 Renders TEMPLATE_FILE (stdin when omitted or '-') with the Octopus variable syntax (#{Name},
-#{Name | Filter}, #{if}, #{unless}, #{each}, #{calc}; see docs/syntax.md).
+#{Name | Filter}, #{if}, #{unless}, #{each}, #{calc}; see docs/syntax.md). All 46 Octostache filters are
+built in (docs/filters.md); dates use the en-US culture and the local time zone (TZ).
 
   --variables FILE            load a variables file: a JSON object name -> value. Strings are used as they
                               are, null is a null value, other JSON values are stored as compact JSON text.
   --sensitive-variables FILE  the same format; values are masked (********) in everything cuttle prints
   --set NAME=VALUE            set one variable (after the files given before it)
-  --strict                    unresolved variables, unknown filters and parse errors are errors: nothing is
-                              written to stdout or --output, exit status 2
+  --strict                    unresolved variables, unknown or failing filters and parse errors are errors:
+                              nothing is written to stdout or --output, exit status 2
   --output FILE, -o FILE      write the result to FILE atomically (temporary file + rename)
   --continue-on-error         keep unparseable '#{' as literal text and go on (default: Octostache's halting
                               mode, which outputs the whole template unchanged when any '#{' fails to parse)
