@@ -868,6 +868,7 @@ parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error,
     sink.text(std::string_view(from, static_cast<std::size_t>(to - from)), st.offset(from));
   };
   const char* const end = in.end();
+  std::size_t prune_at = 64;
   while (true) {
     // One top-level token at a time, handed over at once, so the piece stack stays small. The two
     // commonest tokens skip the generic machinery and are never built: plain text, and `#{Name.Child}`.
@@ -885,6 +886,14 @@ parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error,
       }
       if (!pegtl::parse<token_rule, no_action, control>(in, st)) break;
       emit();
+      // No later parse starts before this point, so memo entries for earlier positions are dead; dropping
+      // them keeps the table small (entries further on, left by failed look-ahead, are kept). The sweep
+      // runs when the table has doubled since the last one, so its cost stays linear overall.
+      if (st.memo.size() >= prune_at) {
+        const std::uint64_t here = static_cast<std::uint64_t>(st.offset(in.current())) << 2;
+        std::erase_if(st.memo, [here](const auto& entry) { return entry.first < here; });
+        prune_at = std::max<std::size_t>(64, 2 * st.memo.size());
+      }
     }
     if (st.depth_exceeded) {
       out.depth_exceeded = true;
