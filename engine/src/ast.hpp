@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "filters/filter_api.hpp"
+
 namespace cuttle::engine::detail {
 
 struct symbol;
@@ -42,6 +44,7 @@ struct option {
 struct filter_call {
   std::string name;  ///< as written
   std::vector<option> options;
+  builtin_filter builtin = nullptr;  ///< the built-in of that name (resolved when parsed), or null
 };
 
 /// Expression := FilterChain | Symbol; `subject` is absent for `#{ | F}`.

@@ -44,56 +44,6 @@ constexpr std::array<builtin_entry, 4> case_table{{
     {"trim", trim_filter},
 }};
 
-// Every Octostache filter name (46 names for 45 functions).
-constexpr std::array<std::string_view, 46> octostache_names{
-    "tolower",
-    "toupper",
-    "tobase64",
-    "frombase64",
-    "htmlescape",
-    "uriescape",
-    "uridataescape",
-    "xmlescape",
-    "jsonescape",
-    "yamlsinglequoteescape",
-    "yamldoublequoteescape",
-    "propertieskeyescape",
-    "propertiesvalueescape",
-    "markdown",
-    "markdowntohtml",
-    "nowdate",
-    "nowdateutc",
-    "addhours",
-    "adddays",
-    "format",
-    "match",
-    "replace",
-    "startswith",
-    "endswith",
-    "contains",
-    "substring",
-    "truncate",
-    "trim",
-    "indent",
-    "uripart",
-    "versionmajor",
-    "versionminor",
-    "versionpatch",
-    "versionprerelease",
-    "versionprereleaseprefix",
-    "versionprereleasecounter",
-    "versionrevision",
-    "versionmetadata",
-    "append",
-    "prepend",
-    "md5",
-    "sha1",
-    "sha256",
-    "sha384",
-    "sha512",
-    "null",
-};
-
 // All families merged and sorted by name (built once; the tables are constant).
 const std::vector<builtin_entry>& all_builtins() {
   static const std::vector<builtin_entry> table = [] {
@@ -118,10 +68,6 @@ builtin_filter find_builtin_filter(std::string_view lower_name) {
   auto it = std::lower_bound(table.begin(), table.end(), lower_name,
                              [](const builtin_entry& e, std::string_view n) { return e.lower_name < n; });
   return it != table.end() && it->lower_name == lower_name ? it->fn : nullptr;
-}
-
-bool is_octostache_filter_name(std::string_view lower_name) {
-  return std::find(octostache_names.begin(), octostache_names.end(), lower_name) != octostache_names.end();
 }
 
 }  // namespace cuttle::engine::detail

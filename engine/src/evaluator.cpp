@@ -539,9 +539,8 @@ class evaluator {
           opts.push_back(o.literal);
         }
       }
-      const std::string lower = to_lower(f.name);
       std::optional<std::string> result;
-      const builtin_filter builtin = find_builtin_filter(lower);
+      const builtin_filter builtin = f.builtin;
       std::string builtin_failure;
       if (builtin != nullptr) {
         filter_args args{input, opts, options_, {}};
@@ -565,9 +564,7 @@ class evaluator {
         if (!builtin_failure.empty()) {
           why = {error_code::filter_failed, fmt::format("filter '{}': {}", f.name, builtin_failure)};
         } else if (builtin == nullptr && custom == nullptr) {
-          why = {error_code::unknown_filter, is_octostache_filter_name(lower)
-                                                 ? fmt::format("filter '{}' is not implemented yet", f.name)
-                                                 : fmt::format("unknown filter '{}'", f.name)};
+          why = {error_code::unknown_filter, fmt::format("unknown filter '{}'", f.name)};
         } else if (subject_missing && !input) {
           why = {error_code::unresolved_variable, fmt::format(" '{}'", symbol_text(*e.subject))};
         } else {

@@ -443,6 +443,7 @@ struct filter : seq<one<'|'>, wss, filter_name, wss, star<option_rule>> {
   static void build(parse_state& st, const mark& m, const char*) {
     filter_call f;
     f.name = st.take<name_piece>(m.height).text;
+    f.builtin = find_builtin_filter(to_lower(f.name));
     for (std::size_t i = m.height + 1; i < st.stack.size(); ++i) f.options.push_back(st.take<option>(i));
     st.truncate(m.height);
     st.stack.emplace_back(std::move(f));

@@ -59,7 +59,5 @@ bool decode_base64(std::string_view text, std::string& out, std::string& why);
 
 /// The built-in filter registered under the lower-case `name`, or null.
 builtin_filter find_builtin_filter(std::string_view lower_name);
-/// True when `lower_name` is an Octostache filter name (implemented or not).
-bool is_octostache_filter_name(std::string_view lower_name);
 
 }  // namespace cuttle::engine::detail
