@@ -3,6 +3,8 @@
 // plus cuttle's own contracts: diagnostics, named resource limits, thread safety and custom filters.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -859,6 +861,27 @@ TEST(limits, loop_iterations_are_counted) {
   EXPECT_FALSE(ok.failed) << describe(ok);
   ASSERT_TRUE(ok.output.has_value());
   EXPECT_EQ(ok.output->substr(0, 5), "01234");
+}
+
+// Top-level references are cached per render; a value that ran loops must still count every time.
+TEST(limits, loops_inside_repeated_references_are_counted_each_time) {
+  const auto vars = make_variables({{"L", "a,b"}, {"A", "#{each x in L}#{x}#{/each}"}});
+  eng::render_options ropts;
+  ropts.max_iterations = 5;
+  EXPECT_TRUE(clean_output_is(render("#{A}#{A}", vars, true, ropts), "abab"));
+  const auto r = render("#{A}#{A}#{A}", vars, true, ropts);
+  EXPECT_TRUE(failed_with(r, eng::error_code::limit_exceeded)) << describe(r);
+}
+
+// ... and a value with a problem is not cached: every use renders it again (its diagnostic points into
+// the value, once per place there).
+TEST(diagnostics, a_repeated_reference_to_a_broken_value_renders_and_reports_it) {
+  const auto vars = make_variables({{"A", "x#{Missing}"}});
+  const auto r = render("#{A}\n#{A}", vars);
+  EXPECT_TRUE(output_is(r, "x#{Missing}\nx#{Missing}"));
+  EXPECT_EQ(r.octostache_error, missing_tokens_error({"#{Missing}"}));
+  ASSERT_EQ(r.diagnostics.size(), 1u) << describe(r);
+  EXPECT_EQ(r.diagnostics[0].source, "variable 'A'");
 }
 
 TEST(limits, output_bytes_are_capped) {
