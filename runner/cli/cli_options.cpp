@@ -3,6 +3,8 @@
 
 #include "cli_options.hpp"
 
+#include <cmath>
+#include <cstdlib>
 #include <string_view>
 
 namespace cuttle::cli {
@@ -13,10 +15,12 @@ const char* main_help() {
 Usage:
   cuttle render [OPTIONS] [TEMPLATE_FILE|-]   render a template file (or stdin) to stdout or --output
   cuttle eval [OPTIONS] TEMPLATE_TEXT         render one template string given on the command line
+  cuttle run [OPTIONS] SCRIPT [-- ARGS...]    run a Bash or Python hook script with the variables
+  cuttle bootstrap --language L               print the helper preamble a script of language L gets
   cuttle --help | cuttle <command> --help     show help
   cuttle --version                            show the version
 
-Variable options (render and eval; applied in the order given, later ones override earlier ones):
+Variable options (render, eval and run; applied in the order given, later ones override earlier ones):
   --variables FILE            a JSON object name -> value (string as is, null = null value,
                               any other JSON value stored as its compact JSON text)
   --sensitive-variables FILE  the same format; values are sensitive and never printed in diagnostics
@@ -29,12 +33,20 @@ Render options:
   --continue-on-error         keep unparseable '#{' as text instead of outputting the whole
                               template unchanged (Octostache's haltOnError=false)
 
+Run options (see cuttle run --help):
+  --output-variables FILE     write the output variables the script set (a variables file)
+  --sensitive-output-variables FILE
+                              write the sensitive ones (mode 0600); they never go to --output-variables
+  --language L                bash or python (default: from the extension, .sh or .py)
+  --timeout SECONDS           stop the script after SECONDS (exit status 124)
+
 Diagnostics go to stderr as FILE:LINE:COL: warning[E0xx]: message (see docs/diagnostics.md).
 
 Exit status:
   0  rendered (warnings may have been printed)
   2  --strict found a problem; bad input (unreadable file, invalid variables JSON, bad option);
      or a fatal template error (recursive variable definition, exceeded limit)
+  cuttle run exits with the script's exit status (see cuttle run --help for its own codes)
 )";
 }
 
@@ -71,6 +83,68 @@ Example: cuttle eval --set Name=World 'Hello #{Name | ToUpper}'
 )";
 }
 
+const char* run_help() {
+  return R"(Usage: cuttle run [--variables FILE]... [--sensitive-variables FILE]... [--set NAME=VALUE]...
+                  [--output-variables FILE] [--sensitive-output-variables FILE]
+                  [--language L] [--timeout SECONDS] SCRIPT [-- ARGS...]
+
+Runs SCRIPT with its interpreter (bash or python3, found on PATH and started directly, without a shell),
+giving it the Octopus helper API (get_octopusvariable, set_octopusvariable, fail_step, ...; see
+docs/scripts.md) and the variables. Values never touch the disk, a command line or an environment block:
+they reach the script through a sealed memory file that only it can read, once. ARGS are passed to the
+script as separate arguments. stdin and stderr are the script's; its stdout is copied to cuttle's,
+service messages (##octopus[...]) included.
+
+  --variables FILE            load a variables file (JSON object name -> value), as for cuttle render
+  --sensitive-variables FILE  the same format; the values are sensitive
+  --set NAME=VALUE            set one variable (sources apply in the order given; later ones win)
+  --output-variables FILE     when the script ends, write the output variables it set (setVariable
+                              service messages) to FILE atomically, as a variables file: each as Name
+                              and, when Octopus.Action.Name is set, as Octopus.Action[<action>].Output.Name.
+                              FILE can be loaded again with --variables
+  --sensitive-output-variables FILE
+                              the same for the sensitive output variables, written with mode 0600; they
+                              are never written to --output-variables (a warning names any that are lost)
+  --language L                the script's language: bash (sh) or python (py); by default it comes from
+                              the extension (.sh, .py). csharp, fsharp and powershell are not supported yet
+  --timeout SECONDS           stop the script after SECONDS (decimals allowed): SIGTERM to its process
+                              group, SIGKILL 5 s later; the exit status is then 124
+SIGINT, SIGTERM and SIGHUP sent to cuttle are passed on to the script's process group.
+
+Exit status: the script's own (128+N when signal N ended it), or
+  2    bad input: options, variables, an unreadable script, an unsupported language
+  124  --timeout expired
+  126  the interpreter was found but cannot be executed
+  127  the interpreter is not on PATH (the message says how to install it)
+  255  the script called the fail-step helper
+)";
+}
+
+const char* bootstrap_help() {
+  return R"(Usage: cuttle bootstrap --language L
+
+Prints the preamble that cuttle run gives scripts of language L (bash or python), for inspection. It is
+code only: the variables are never part of it.
+
+  --language L                bash (sh) or python (py)
+
+Exit status: 0 printed; 2 unknown or unsupported language.
+)";
+}
+
+namespace {
+
+/// SECONDS for --timeout: a finite number greater than zero.
+std::optional<double> parse_seconds(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v) || v <= 0 || v > 1e9) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 std::optional<cli_options> parse_command_line(int argc, char** argv, std::string& error) {
   cli_options o;
   if (argc < 2) {
@@ -90,8 +164,13 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
     o.cmd = command::render;
   } else if (cmd == "eval") {
     o.cmd = command::eval;
+  } else if (cmd == "run") {
+    o.cmd = command::run;
+  } else if (cmd == "bootstrap") {
+    o.cmd = command::bootstrap;
   } else {
-    error = "unknown command '" + std::string(cmd) + "' (expected render or eval; see cuttle --help)";
+    error = "unknown command '" + std::string(cmd) +
+            "' (expected render, eval, run or bootstrap; see cuttle --help)";
     return std::nullopt;
   }
   bool options_done = false;
@@ -106,10 +185,33 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
       return true;
     };
     std::string v;
+    const bool templating = o.cmd == command::render || o.cmd == command::eval;
+    const bool running = o.cmd == command::run;
     if (!options_done && a == "--") {
       options_done = true;
     } else if (!options_done && (a == "--help" || a == "-h")) {
       o.help = true;
+    } else if (!options_done && (running || o.cmd == command::bootstrap) && a == "--language") {
+      if (!value(v)) return std::nullopt;
+      o.language = v;
+    } else if (!options_done && running && a == "--output-variables") {
+      if (!value(v)) return std::nullopt;
+      o.output_variables = v;
+    } else if (!options_done && running && a == "--sensitive-output-variables") {
+      if (!value(v)) return std::nullopt;
+      o.sensitive_output_variables = v;
+    } else if (!options_done && running && a == "--timeout") {
+      if (!value(v)) return std::nullopt;
+      o.timeout_seconds = parse_seconds(v);
+      if (!o.timeout_seconds) {
+        error = "--timeout '" + v + "': expected a number of seconds greater than zero";
+        return std::nullopt;
+      }
+    } else if (o.cmd == command::bootstrap) {
+      error = "unexpected argument '" + std::string(a) + "' (see cuttle bootstrap --help)";
+      return std::nullopt;
+    } else if (running && o.have_input && options_done) {
+      o.script_args.emplace_back(a);
     } else if (!options_done && a == "--variables") {
       if (!value(v)) return std::nullopt;
       o.sources.push_back({runner::variable_source::kind::file, v});
@@ -119,16 +221,24 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
     } else if (!options_done && a == "--set") {
       if (!value(v)) return std::nullopt;
       o.sources.push_back({runner::variable_source::kind::assignment, v});
-    } else if (!options_done && a == "--strict") {
+    } else if (!options_done && templating && a == "--strict") {
       o.strict = true;
-    } else if (!options_done && a == "--continue-on-error") {
+    } else if (!options_done && templating && a == "--continue-on-error") {
       o.continue_on_error = true;
-    } else if (!options_done && (a == "--output" || a == "-o")) {
+    } else if (!options_done && templating && (a == "--output" || a == "-o")) {
       if (!value(v)) return std::nullopt;
       o.output = v;
     } else if (!options_done && a.size() > 1 && a[0] == '-' && !(a == "-" && o.cmd == command::render)) {
       error = "unknown option '" + std::string(a) + "' (see cuttle " + std::string(cmd) + " --help)";
       return std::nullopt;
+    } else if (running) {
+      if (o.have_input) {
+        error =
+            "unexpected argument '" + std::string(a) + "' after the script (put script arguments after --)";
+        return std::nullopt;
+      }
+      o.input = a;
+      o.have_input = true;
     } else {
       if (o.have_input) {
         error = "more than one " + std::string(o.cmd == command::eval ? "template text" : "template file") +
@@ -141,6 +251,14 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
   }
   if (o.cmd == command::eval && !o.have_input && !o.help) {
     error = "eval needs the template text as an argument (see cuttle eval --help)";
+    return std::nullopt;
+  }
+  if (o.cmd == command::run && !o.have_input && !o.help) {
+    error = "run needs the script to run (see cuttle run --help)";
+    return std::nullopt;
+  }
+  if (o.cmd == command::bootstrap && !o.language && !o.help) {
+    error = "bootstrap needs --language L (see cuttle bootstrap --help)";
     return std::nullopt;
   }
   return o;

@@ -9,7 +9,7 @@
 
 namespace cuttle::cli {
 
-enum class command { none, help, render, eval, version };
+enum class command { none, help, render, eval, run, bootstrap, version };
 
 struct cli_options {
   command cmd = command::none;
@@ -20,6 +20,12 @@ struct cli_options {
   std::optional<std::string> output;
   std::string input = "-";  ///< render: template file; eval: template text
   bool have_input = false;
+  // run and bootstrap
+  std::optional<std::string> language;                    ///< --language
+  std::optional<std::string> output_variables;            ///< --output-variables FILE
+  std::optional<std::string> sensitive_output_variables;  ///< --sensitive-output-variables FILE
+  std::optional<double> timeout_seconds;                  ///< --timeout SECONDS
+  std::vector<std::string> script_args;                   ///< run: the arguments after SCRIPT and `--`
 };
 
 /// Parses argv; on error returns nullopt and sets `error`.
@@ -29,5 +35,7 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
 const char* main_help();
 const char* render_help();
 const char* eval_help();
+const char* run_help();
+const char* bootstrap_help();
 
 }  // namespace cuttle::cli

@@ -1,5 +1,6 @@
-// The `cuttle` executable: argv -> options -> load variables -> parse -> render -> output and exit code.
-// Tested by tests/runner/cli_test.cpp
+// The `cuttle` executable: argv -> options -> load variables -> parse -> render -> output and exit code;
+// `run` and `bootstrap` go to the runner's script_run.
+// Tested by tests/runner/cli_test.cpp and tests/runner/run_test.cpp
 
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "cli_options.hpp"
 #include "cuttle/engine.hpp"
 #include "cuttle/runner/files.hpp"
+#include "cuttle/runner/script_run.hpp"
 #include "cuttle/runner/variable_sources.hpp"
 
 namespace {
@@ -121,12 +123,27 @@ int main(int argc, char** argv) {
       break;
   }
   if (options->help) {
-    std::fputs(
-        options->cmd == cuttle::cli::command::eval ? cuttle::cli::eval_help() : cuttle::cli::render_help(),
-        stdout);
+    const char* text = cuttle::cli::render_help();
+    if (options->cmd == cuttle::cli::command::eval) text = cuttle::cli::eval_help();
+    if (options->cmd == cuttle::cli::command::run) text = cuttle::cli::run_help();
+    if (options->cmd == cuttle::cli::command::bootstrap) text = cuttle::cli::bootstrap_help();
+    std::fputs(text, stdout);
     return exit_ok;
   }
   try {
+    if (options->cmd == cuttle::cli::command::bootstrap)
+      return cuttle::runner::print_bootstrap(*options->language);
+    if (options->cmd == cuttle::cli::command::run) {
+      cuttle::runner::script_run_options r;
+      r.sources = options->sources;
+      r.script = options->input;
+      r.args = options->script_args;
+      r.language = options->language;
+      r.output_variables = options->output_variables;
+      r.sensitive_output_variables = options->sensitive_output_variables;
+      r.timeout_seconds = options->timeout_seconds;
+      return cuttle::runner::run_script(r);
+    }
     return run(*options);
   } catch (const std::exception& ex) {  // environment failures only (e.g. out of memory)
     std::fprintf(stderr, "cuttle: fatal: %s\n", ex.what());

@@ -286,6 +286,15 @@ TEST(cli_help, main_help_mentions_every_command_and_flag) {
   for (const auto& flag : variable_flags) EXPECT_TRUE(contains(r.out, flag)) << flag << describe(r);
 }
 
+TEST(cli_help, main_help_mentions_run_and_bootstrap_and_their_flags) {
+  const auto r = cuttle_run({"--help"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  for (const auto& word : {"cuttle run", "cuttle bootstrap", "--output-variables",
+                           "--sensitive-output-variables", "--language", "--timeout"}) {
+    EXPECT_TRUE(contains(r.out, word)) << word << describe(r);
+  }
+}
+
 TEST(cli_help, render_help_mentions_every_flag) {
   const auto r = cuttle_run({"render", "--help"});
   EXPECT_EQ(r.exit_code, 0) << describe(r);

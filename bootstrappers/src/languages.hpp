@@ -1,0 +1,36 @@
+// Private to the bootstrappers library: the per-language pieces that launch.cpp assembles into a launch
+// plan, and the script modules every language reads from the variables.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cuttle/bootstrappers/bootstrap.hpp"
+
+namespace cuttle::bootstrappers::detail {
+
+/// A script module (`Octopus.Script.Module[Name]`) of one language, ready to be written as a file.
+struct script_module {
+  std::string file_stem;  ///< Name filtered to ASCII letters, digits and '_' (never empty)
+  std::string content;    ///< the evaluated module body
+};
+
+/// The modules whose `Octopus.Script.Module.Language[Name]` names `l`, in variable order; a later module
+/// whose file stem repeats an earlier one is left out.
+std::vector<script_module> script_modules(const engine::variables& vars, language l);
+
+/// The file name of the bootstrap in the private directory. The '-' keeps it from ever being a module
+/// name (module stems hold only letters, digits and '_') or an importable Python module.
+inline constexpr std::string_view bash_bootstrap_name = "cuttle-bootstrap.sh";
+inline constexpr std::string_view python_bootstrap_name = "cuttle-bootstrap.py";
+
+std::string bash_preamble();
+launch_plan bash_plan(const std::string& script, const std::vector<std::string>& args,
+                      const engine::variables& vars);
+
+std::string python_preamble();
+launch_plan python_plan(const std::string& script, const std::vector<std::string>& args,
+                        const engine::variables& vars);
+
+}  // namespace cuttle::bootstrappers::detail

@@ -1,0 +1,790 @@
+// `cuttle run`: starts a hook script's interpreter directly (no shell) with the bootstrapper's preamble and
+// the variables channel, copies its stdout through while reading service messages from it, and writes
+// the output variables it set.
+// Tested by tests/runner/run_test.cpp
+//
+// Design. The variables travel in a sealed memfd that the child inherits as descriptor 3 (its number is
+// in CUTTLE_VARIABLES_FD); the bootstrap files are code only and live in a private 0700 directory that is
+// removed when the run ends, however it ends. The child gets its own process group so a timeout or a
+// forwarded SIGINT/SIGTERM reaches everything it started. cuttle blocks SIGINT, SIGTERM, SIGHUP and
+// SIGCHLD and reads them from a signalfd, so one poll() loop handles the child's output, its exit, the
+// signals to forward and the deadline; the child's signal mask and dispositions are reset at spawn.
+// Output is written through as it arrives; the service-message scanner is a character state machine
+// that keeps only the body of a message being read (calamari-spec §3.1), never whole lines.
+
+#include "cuttle/runner/script_run.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <utility>
+
+#include "cuttle/bootstrappers/bootstrap.hpp"
+#include "cuttle/runner/files.hpp"
+
+extern char** environ;
+
+namespace cuttle::runner {
+namespace {
+
+namespace bs = cuttle::bootstrappers;
+
+/// The descriptor number the child finds the variables channel on.
+constexpr int channel_child_fd = 3;
+/// Grace period between SIGTERM and SIGKILL when --timeout expires.
+constexpr std::chrono::seconds kill_grace{5};
+/// The longest service-message body kept; a longer one is dropped.
+constexpr std::size_t max_message_body = 64U << 20U;
+
+void write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void report(const std::string& message) { write_all(STDERR_FILENO, "cuttle: " + message + "\n"); }
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+/// Closes a descriptor when it goes out of scope.
+class unique_fd {
+ public:
+  unique_fd() = default;
+  explicit unique_fd(int fd) : fd_(fd) {}
+  ~unique_fd() { reset(); }
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+/// Moves `fd` to a number >= 10 (close-on-exec), so that the dup2s done at spawn time never collide with
+/// their own sources or with descriptors 0-3.
+int move_high(int fd) {
+  if (fd >= 10) return fd;
+  const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  ::close(fd);
+  return high;
+}
+
+/// A private directory (mode 0700, under $TMPDIR) removed with everything in it on destruction.
+class private_dir {
+ public:
+  private_dir() = default;
+  ~private_dir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  private_dir(const private_dir&) = delete;
+  private_dir& operator=(const private_dir&) = delete;
+
+  std::optional<std::string> create() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
+    if (pattern.back() != '/') pattern += '/';
+    pattern += "cuttle-run-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr)
+      return "cannot create a private directory in '" + pattern.substr(0, pattern.rfind('/')) +
+             "': " + errno_text(errno);
+    path_ = pattern;
+    return std::nullopt;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// A file name the plan may use: one path component, not "." or "..".
+bool is_plain_file_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
+/// Writes `content` to a new file `path` with mode 0600 (never follows or replaces an existing file).
+std::optional<std::string> write_new_private_file(const std::string& path, std::string_view content) {
+  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd.get() < 0) return "cannot create '" + path + "': " + errno_text(errno);
+  while (!content.empty()) {
+    const ssize_t n = ::write(fd.get(), content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return "cannot write '" + path + "': " + errno_text(errno);
+    content.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return std::nullopt;
+}
+
+/// Writes `content` to `path` atomically (temporary file + rename) with mode 0600, whatever mode a file
+/// being replaced had.
+std::optional<std::string> write_file_atomically_0600(const std::string& path, std::string_view content) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string tmp = dir + "/." + base + ".cuttle-XXXXXX";
+  const int raw = ::mkostemp(tmp.data(), O_CLOEXEC);  // mkostemp creates the file with mode 0600
+  if (raw < 0) return path + ": cannot create a temporary file in '" + dir + "': " + errno_text(errno);
+  unique_fd fd(raw);
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    fd.reset();
+    ::unlink(tmp.c_str());
+    return path + ": cannot " + what + ": " + errno_text(err);
+  };
+  while (!content.empty()) {
+    const ssize_t n = ::write(fd.get(), content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("write");
+    content.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fchmod(fd.get(), 0600) != 0) return fail("set permissions");
+  if (::fsync(fd.get()) != 0) return fail("flush");
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return path + ": cannot rename the temporary file: " + errno_text(err);
+  }
+  return std::nullopt;
+}
+
+/// The sealed memfd holding `payload`, rewound; -1 and `error` on failure.
+int make_channel(const std::string& payload, std::string& error) {
+  unique_fd fd(::memfd_create("cuttle-variables", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (fd.get() < 0) {
+    error = "cannot create the variables channel (memfd_create: " + errno_text(errno) +
+            "); cuttle run needs Linux 3.17 or later with memfd support";
+    return -1;
+  }
+  std::string_view rest = payload;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = "cannot write the variables channel: " + errno_text(errno);
+      return -1;
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0 ||
+      ::lseek(fd.get(), 0, SEEK_SET) != 0) {
+    error = "cannot seal the variables channel: " + errno_text(errno);
+    return -1;
+  }
+  return fd.release();
+}
+
+/// How to install an interpreter that is missing.
+std::string install_hint(const std::string& interpreter) {
+  if (interpreter == "bash" || interpreter == "python3")
+    return "install it with apt-get install " + interpreter;
+  return "install it and make sure it is on PATH";
+}
+
+/// Finds `name` on PATH (as execvp would). Sets `found_not_executable` when a file of that name exists
+/// but cannot be executed.
+std::optional<std::string> find_on_path(const std::string& name, bool& found_not_executable) {
+  found_not_executable = false;
+  auto usable = [&](const std::string& candidate) {
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    if (::access(candidate.c_str(), X_OK) == 0) return true;
+    found_not_executable = true;
+    return false;
+  };
+  if (name.find('/') != std::string::npos) {
+    if (usable(name)) return name;
+    return std::nullopt;
+  }
+  const char* env_path = std::getenv("PATH");
+  const std::string path = env_path != nullptr ? env_path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string dir = end == start ? "." : path.substr(start, end - start);
+    const std::string candidate = dir + "/" + name;
+    if (usable(candidate)) return candidate;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+// --- service messages -------------------------------------------------------------------------------------
+
+/// A parsed `##octopus[name attr='b64'...]`, attribute values still base64.
+struct service_message {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> attributes;
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+/// body -> name *( ws attr-name "=" ( "'" value "'" / DQUOTE value DQUOTE ) ) [ws]
+std::optional<service_message> parse_message_body(std::string_view body) {
+  service_message m;
+  std::size_t i = 0;
+  while (i < body.size() && !is_space(body[i])) m.name += body[i++];
+  if (m.name.empty()) return std::nullopt;
+  while (true) {
+    const std::size_t before = i;
+    while (i < body.size() && is_space(body[i])) ++i;
+    if (i == body.size()) return m;
+    if (i == before) return std::nullopt;  // attributes must be separated by white space
+    std::string attr;
+    while (i < body.size() && body[i] != '=' && !is_space(body[i])) attr += body[i++];
+    if (attr.empty() || i == body.size() || body[i] != '=') return std::nullopt;
+    ++i;
+    if (i == body.size() || (body[i] != '\'' && body[i] != '"')) return std::nullopt;
+    const char quote = body[i++];
+    const auto close = body.find(quote, i);
+    if (close == std::string_view::npos) return std::nullopt;
+    m.attributes.emplace_back(std::move(attr), std::string(body.substr(i, close - i)));
+    i = close + 1;
+  }
+}
+
+/// Standard base64 (RFC 4648, padding optional) to bytes; nullopt when invalid.
+std::optional<std::string> decode_base64(std::string_view text) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  std::size_t padding = 0;
+  for (const char c : text) {
+    int v = -1;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    if (c >= '0' && c <= '9') v = c - '0' + 52;
+    if (c == '+') v = 62;
+    if (c == '/') v = 63;
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    if (v < 0 || padding > 0) return std::nullopt;
+    acc = (acc << 6U) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU);
+    }
+  }
+  if (bits >= 6 || padding > 2) return std::nullopt;
+  return out;
+}
+
+bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+/// Finds `##octopus[...]` messages in a byte stream fed in arbitrary chunks. The marker may start
+/// anywhere in a line; the body runs to the first ']' and CR/LF inside it are deleted.
+class message_scanner {
+ public:
+  template <typename OnMessage>
+  void feed(std::string_view chunk, OnMessage&& on_message) {
+    for (const char c : chunk) {
+      if (in_body_) {
+        if (c == ']') {
+          if (!overflow_) on_message(std::string_view(body_));
+          in_body_ = false;
+          overflow_ = false;
+          body_.clear();
+        } else if (c != '\r' && c != '\n' && !overflow_) {
+          if (body_.size() >= max_message_body) {
+            overflow_ = true;
+            body_.clear();
+            body_.shrink_to_fit();
+          } else {
+            body_ += c;
+          }
+        }
+        continue;
+      }
+      advance(c);
+      if (matched_ == marker.size()) {
+        in_body_ = true;
+        matched_ = 0;
+      }
+    }
+  }
+
+ private:
+  static constexpr std::string_view marker = "##octopus[";
+
+  /// Advances the marker match by one character (the longest prefix of the marker that ends here).
+  void advance(char c) {
+    if (marker[matched_] == c) {
+      ++matched_;
+      return;
+    }
+    // Seen text: marker[0, matched_) + c. Find the longest marker prefix that is a suffix of it.
+    std::string seen(marker.substr(0, matched_));
+    seen += c;
+    matched_ = 0;
+    for (std::size_t len = std::min(seen.size(), marker.size() - 1); len > 0; --len) {
+      if (std::string_view(seen).substr(seen.size() - len) == marker.substr(0, len)) {
+        matched_ = len;
+        break;
+      }
+    }
+  }
+
+  std::size_t matched_ = 0;
+  bool in_body_ = false;
+  bool overflow_ = false;
+  std::string body_;
+};
+
+/// Applies a setVariable message to `outputs`; false when the message is malformed.
+bool apply_set_variable(const service_message& m, engine::variables& outputs) {
+  std::optional<std::string> name;
+  std::optional<std::string> value;
+  bool sensitive = false;
+  for (const auto& [attr, encoded] : m.attributes) {
+    auto decoded = decode_base64(encoded);
+    if (!decoded) return false;
+    if (equals_ignoring_ascii_case(attr, "name")) {
+      name = std::move(*decoded);
+    } else if (equals_ignoring_ascii_case(attr, "value")) {
+      value = std::move(*decoded);
+    } else if (equals_ignoring_ascii_case(attr, "sensitive")) {
+      std::string_view s = *decoded;
+      while (!s.empty() && (is_space(s.front()) || s.front() == '\r' || s.front() == '\n'))
+        s.remove_prefix(1);
+      while (!s.empty() && (is_space(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+      sensitive = equals_ignoring_ascii_case(s, "true");
+    }
+  }
+  if (!name || std::all_of(name->begin(), name->end(), [](char c) { return is_space(c); })) return false;
+  outputs.set(*name, std::move(value), sensitive);
+  return true;
+}
+
+// --- output variables -------------------------------------------------------------------------------------
+
+/// The JSON text of the output variables whose sensitivity is `sensitive`, each under its own name and,
+/// when Octopus.Action.Name is set, as Octopus.Action[<action>].Output.<name> (and
+/// Octopus.Action[<action>].Output[<machine>].<name> when Octopus.Machine.Name is set too).
+std::string output_variables_json(const engine::variables& outputs, const engine::variables& inputs,
+                                  bool sensitive) {
+  const auto action = inputs.get("Octopus.Action.Name");
+  const auto machine = inputs.get("Octopus.Machine.Name");
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  for (const auto& v : outputs.entries()) {
+    if (v.sensitive != sensitive) continue;
+    const nlohmann::ordered_json value =
+        v.value ? nlohmann::ordered_json(*v.value) : nlohmann::ordered_json();
+    doc[v.name] = value;
+    if (action && !action->empty()) {
+      doc["Octopus.Action[" + *action + "].Output." + v.name] = value;
+      if (machine && !machine->empty())
+        doc["Octopus.Action[" + *action + "].Output[" + *machine + "]." + v.name] = value;
+    }
+  }
+  // Invalid UTF-8 cannot be written as JSON: such bytes become U+FFFD.
+  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+/// Writes the output-variables files; returns false after reporting a problem.
+bool write_outputs(const script_run_options& o, const engine::variables& outputs,
+                   const engine::variables& inputs) {
+  bool ok = true;
+  if (o.output_variables) {
+    if (auto err =
+            write_file_atomically(*o.output_variables, output_variables_json(outputs, inputs, false))) {
+      report("error: " + *err);
+      ok = false;
+    }
+  }
+  if (o.sensitive_output_variables) {
+    if (auto err = write_file_atomically_0600(*o.sensitive_output_variables,
+                                              output_variables_json(outputs, inputs, true))) {
+      report("error: " + *err);
+      ok = false;
+    }
+  } else {
+    std::string names;
+    for (const auto& v : outputs.entries()) {
+      if (v.sensitive) names += (names.empty() ? "" : ", ") + v.name;
+    }
+    if (!names.empty())
+      report("warning: sensitive output variables not written (give --sensitive-output-variables FILE): " +
+             names);
+  }
+  return ok;
+}
+
+// --- the child process ------------------------------------------------------------------------------------
+
+/// Signals cuttle handles through its signalfd while the script runs.
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+  return set;
+}
+
+/// The child's environment: ours, without any inherited CUTTLE_VARIABLES_FD, plus the channel's number.
+std::vector<std::string> child_environment() {
+  std::vector<std::string> env;
+  const std::string prefix = std::string(bs::channel_fd_variable) + "=";
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).substr(0, prefix.size()) != prefix) env.emplace_back(*e);
+  }
+  env.push_back(prefix + std::to_string(channel_child_fd));
+  return env;
+}
+
+struct spawn_result {
+  pid_t pid = -1;
+  int error = 0;
+};
+
+spawn_result spawn_child(const std::string& executable, const std::vector<std::string>& argv, int stdout_fd,
+                         int channel_fd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+  // dup2 clears close-on-exec on the copy: descriptor 3 is the one the child inherits.
+  posix_spawn_file_actions_adddup2(&actions, channel_fd, channel_child_fd);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (const int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE, SIGQUIT}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const auto env = child_environment();
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  spawn_result r;
+  r.error = ::posix_spawn(&r.pid, executable.c_str(), &actions, &attr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  return r;
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+std::string replace_dir(std::string arg, const std::string& dir) {
+  static constexpr std::string_view placeholder = "{dir}";
+  std::size_t at = 0;
+  while ((at = arg.find(placeholder, at)) != std::string::npos) {
+    arg.replace(at, placeholder.size(), dir);
+    at += dir.size();
+  }
+  return arg;
+}
+
+std::string supported_languages() {
+  std::string names;
+  for (const auto l : {bs::language::bash, bs::language::python, bs::language::csharp, bs::language::fsharp,
+                       bs::language::powershell}) {
+    if (bs::is_supported(l)) names += (names.empty() ? "" : ", ") + std::string(bs::language_name(l));
+  }
+  return names;
+}
+
+/// The script's language, or nullopt after reporting why there is none.
+std::optional<bs::language> choose_language(const script_run_options& o) {
+  std::optional<bs::language> l;
+  if (o.language) {
+    l = bs::language_from_name(*o.language);
+    if (!l) {
+      report("error: unknown language '" + *o.language +
+             "' (expected bash, python, csharp, fsharp or powershell)");
+      return std::nullopt;
+    }
+  } else {
+    l = bs::language_from_path(o.script);
+    if (!l) {
+      report("error: cannot tell the language of '" + o.script +
+             "' from its extension (.sh, .py, .csx, .fsx, .ps1); give --language");
+      return std::nullopt;
+    }
+  }
+  if (!bs::is_supported(*l)) {
+    report("error: " + std::string(bs::language_name(*l)) +
+           " scripts are not supported yet (supported: " + supported_languages() + ")");
+    return std::nullopt;
+  }
+  return l;
+}
+
+/// Runs the child to its end: copies its stdout, scans it for service messages, forwards signals and
+/// enforces the deadline. Returns the exit code (run_exit::timed_out on timeout).
+int supervise(pid_t pid, int out_fd, int signal_fd, const std::optional<double>& timeout_seconds,
+              engine::variables& outputs) {
+  using clock = std::chrono::steady_clock;
+  // A plain flag and time point (not std::optional): gcc 12 warns wrongly about optional's storage here.
+  bool has_deadline = timeout_seconds.has_value();
+  clock::time_point deadline{};
+  if (has_deadline)
+    deadline = clock::now() +
+               std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout_seconds));
+  bool timed_out = false;
+  bool stdout_open = true;
+  bool stdout_broken = false;  // our own stdout is gone: keep reading the child's, stop copying it
+  message_scanner scanner;
+  std::vector<char> buffer(65536);
+  int status = 0;
+  bool exited = false;
+
+  auto consume = [&](std::string_view chunk) {
+    if (!stdout_broken) {
+      std::string_view rest = chunk;
+      while (!rest.empty()) {
+        const ssize_t n = ::write(STDOUT_FILENO, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          stdout_broken = true;
+          break;
+        }
+        rest.remove_prefix(static_cast<std::size_t>(n));
+      }
+    }
+    scanner.feed(chunk, [&](std::string_view body) {
+      const auto m = parse_message_body(body);
+      if (m && m->name == "setVariable") {
+        if (!apply_set_variable(*m, outputs))
+          report("warning: ignored a malformed setVariable service message");
+      } else if (!m && body.substr(0, 11) == "setVariable") {
+        report("warning: ignored a malformed setVariable service message");
+      }
+    });
+  };
+
+  while (!exited) {
+    int wait_ms = -1;
+    if (has_deadline) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<long long>(left + 1, 0, 60'000));
+    }
+    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {stdout_open ? out_fd : -1, POLLIN, 0}};
+    const int ready = ::poll(fds, 2, wait_ms);
+    if (ready < 0 && errno != EINTR) break;
+    if (has_deadline && clock::now() >= deadline) {
+      if (!timed_out) {
+        timed_out = true;
+        report(
+            fmt::format("error: the script ran longer than --timeout {} s; stopping it (SIGTERM to its "
+                        "process group)",
+                        *timeout_seconds));
+        ::kill(-pid, SIGTERM);
+        deadline = clock::now() + kill_grace;
+      } else {
+        ::kill(-pid, SIGKILL);
+        has_deadline = false;
+      }
+    }
+    if (ready <= 0) continue;
+    if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      const ssize_t n = ::read(out_fd, buffer.data(), buffer.size());
+      if (n > 0) {
+        consume(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+      } else if (n == 0 || errno != EINTR) {
+        stdout_open = false;
+      }
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      signalfd_siginfo info{};
+      while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        const int sig = static_cast<int>(info.ssi_signo);
+        if (sig != SIGCHLD) ::kill(-pid, sig);  // SIGINT, SIGTERM, SIGHUP go to the script's group
+      }
+      const pid_t w = ::waitpid(pid, &status, WNOHANG);
+      if (w == pid) exited = true;
+    }
+  }
+  if (!exited) {  // poll failed: nothing else to do but wait
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  // What the child wrote before it ended is in the pipe already; processes it left behind in the
+  // background may hold the pipe open, so read only what is there now.
+  if (stdout_open) {
+    ::fcntl(out_fd, F_SETFL, ::fcntl(out_fd, F_GETFL) | O_NONBLOCK);
+    ssize_t n = 0;
+    while ((n = ::read(out_fd, buffer.data(), buffer.size())) > 0)
+      consume(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+  }
+  if (timed_out) {
+    ::kill(-pid, SIGKILL);  // anything of the script's still running
+    return run_exit::timed_out;
+  }
+  return exit_code_of(status);
+}
+
+}  // namespace
+
+int run_script(const script_run_options& o) {
+  const auto language = choose_language(o);
+  if (!language) return run_exit::usage;
+
+  engine::variables vars;
+  std::vector<std::string> errors;
+  if (!load_variable_sources(o.sources, vars, errors)) {
+    const auto secrets = vars.sensitive_values();
+    for (const auto& e : errors) write_all(STDERR_FILENO, mask_secrets(e, secrets) + "\n");
+    return run_exit::usage;
+  }
+  const auto payload = bs::encode_variables(vars);
+  if (!payload.error.empty()) {
+    report("error: " + mask_secrets(payload.error, vars.sensitive_values()));
+    return run_exit::usage;
+  }
+
+  std::error_code ec;
+  const auto script = std::filesystem::absolute(o.script, ec).lexically_normal().string();
+  struct stat st {};
+  if (ec || ::stat(script.c_str(), &st) != 0) {
+    report("error: cannot run '" + o.script + "': " + errno_text(ec ? ec.value() : errno));
+    return run_exit::usage;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    report("error: cannot run '" + o.script + "': not a regular file");
+    return run_exit::usage;
+  }
+
+  auto plan = bs::plan_launch(*language, script, o.args, vars);
+  if (plan.argv.empty()) {
+    report("error: no way to start " + std::string(bs::language_name(*language)) + " scripts in this build");
+    return run_exit::usage;
+  }
+  bool not_executable = false;
+  const auto executable = find_on_path(plan.argv[0], not_executable);
+  if (!executable) {
+    if (not_executable) {
+      report("error: " + plan.argv[0] + " was found on PATH but cannot be executed; check its permissions");
+      return run_exit::interpreter_not_usable;
+    }
+    report("error: " + plan.argv[0] + " not found on PATH; " + install_hint(plan.argv[0]));
+    return run_exit::interpreter_missing;
+  }
+
+  private_dir dir;
+  if (auto err = dir.create()) {
+    report("error: " + *err);
+    return run_exit::usage;
+  }
+  for (const auto& f : plan.files) {
+    if (!is_plain_file_name(f.name)) {
+      report("error: the launch plan names an unusable file '" + f.name + "'");
+      return run_exit::usage;
+    }
+    if (auto err = write_new_private_file(dir.path() + "/" + f.name, f.content)) {
+      report("error: " + *err);
+      return run_exit::usage;
+    }
+  }
+  for (auto& a : plan.argv) a = replace_dir(std::move(a), dir.path());
+
+  std::string channel_error;
+  unique_fd channel(make_channel(payload.data, channel_error));
+  if (channel.get() < 0) {
+    report("error: " + channel_error);
+    return run_exit::usage;
+  }
+  channel.reset(move_high(channel.get()));
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    report("error: cannot create a pipe: " + errno_text(errno));
+    return run_exit::usage;
+  }
+  unique_fd out_read(move_high(pipe_fds[0]));
+  unique_fd out_write(move_high(pipe_fds[1]));
+
+  // From here on the signals are read from the signalfd; the child gets them reset.
+  const sigset_t signals = handled_signals();
+  sigset_t previous;
+  ::sigprocmask(SIG_BLOCK, &signals, &previous);
+  struct restore_mask {
+    sigset_t mask;
+    ~restore_mask() { ::sigprocmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{previous};
+  unique_fd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (signal_fd.get() < 0) {
+    report("error: cannot create a signalfd: " + errno_text(errno));
+    return run_exit::usage;
+  }
+  // A closed stdout must not kill cuttle before it has cleaned up.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  const auto spawned = spawn_child(*executable, plan.argv, out_write.get(), channel.get());
+  out_write.reset();
+  channel.reset();
+  if (spawned.error != 0) {
+    report("error: cannot start " + plan.argv[0] + " (" + *executable + "): " + errno_text(spawned.error));
+    return spawned.error == ENOENT ? run_exit::interpreter_missing : run_exit::interpreter_not_usable;
+  }
+
+  engine::variables outputs;
+  const int code = supervise(spawned.pid, out_read.get(), signal_fd.get(), o.timeout_seconds, outputs);
+  if (!write_outputs(o, outputs, vars) && code == 0) return run_exit::usage;
+  return code;
+}
+
+int print_bootstrap(const std::string& language) {
+  const auto l = bs::language_from_name(language);
+  if (!l) {
+    report("error: unknown language '" + language +
+           "' (expected bash, python, csharp, fsharp or powershell)");
+    return run_exit::usage;
+  }
+  if (!bs::is_supported(*l)) {
+    report("error: " + std::string(bs::language_name(*l)) +
+           " scripts are not supported yet (supported: " + supported_languages() + ")");
+    return run_exit::usage;
+  }
+  write_all(STDOUT_FILENO, bs::preamble(*l));
+  return 0;
+}
+
+}  // namespace cuttle::runner
