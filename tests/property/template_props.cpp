@@ -4,6 +4,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -236,3 +237,21 @@ RC_GTEST_PROP(template_props, comma_lists_iterate_every_item, ()) {
 }
 
 }  // namespace
+
+// The variables-file reader gives back every string exactly as nlohmann/json encoded it (escapes, quotes,
+// backslashes, control characters, non-ASCII), whatever the alignment of the 8-byte scan.
+RC_GTEST_PROP(template_props, variables_file_strings_round_trip, ()) {
+  const auto prefix = *rc::gen::container<std::string>(rc::gen::elementOf(std::string(" \n\t")));
+  const auto value = *rc::gen::oneOf(
+      rc::gen::arbitrary<std::string>(),
+      rc::gen::container<std::string>(rc::gen::elementOf(std::string("\"\\\n\t\x01 abcdefgh\xc3\xa9"))));
+  const std::string text =
+      "{" + prefix +
+      "\"Name\": " + nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+      "}";
+  const auto expected = nlohmann::json::parse(text)["Name"].get<std::string>();
+  eng::variables vars;
+  const auto loaded = eng::load_variables_json(text, "<prop>", vars, false);
+  RC_ASSERT(loaded.ok());
+  RC_ASSERT(vars.get_raw("Name") == std::optional<std::string>(expected));
+}
