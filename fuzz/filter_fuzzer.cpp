@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "cuttle/engine.hpp"
+#include "filter_names.hpp"
 
 namespace {
 
@@ -25,56 +26,6 @@ namespace ce = cuttle::engine;
 using namespace std::chrono_literals;
 
 constexpr std::size_t max_input_bytes = 4096;
-
-// The Octostache filter names (spec §9.10), as the documentation spells them.
-constexpr std::array<std::string_view, 46> filter_names{
-    "ToLower",
-    "ToUpper",
-    "ToBase64",
-    "FromBase64",
-    "HtmlEscape",
-    "UriEscape",
-    "UriDataEscape",
-    "XmlEscape",
-    "JsonEscape",
-    "YamlSingleQuoteEscape",
-    "YamlDoubleQuoteEscape",
-    "PropertiesKeyEscape",
-    "PropertiesValueEscape",
-    "Markdown",
-    "MarkdownToHtml",
-    "NowDate",
-    "NowDateUtc",
-    "AddHours",
-    "AddDays",
-    "Format",
-    "Match",
-    "Replace",
-    "StartsWith",
-    "EndsWith",
-    "Contains",
-    "Substring",
-    "Truncate",
-    "Trim",
-    "Indent",
-    "UriPart",
-    "VersionMajor",
-    "VersionMinor",
-    "VersionPatch",
-    "VersionPreRelease",
-    "VersionPreReleasePrefix",
-    "VersionPreReleaseCounter",
-    "VersionRevision",
-    "VersionMetadata",
-    "Append",
-    "Prepend",
-    "Md5",
-    "Sha1",
-    "Sha256",
-    "Sha384",
-    "Sha512",
-    "null",
-};
 
 // Values that reach the filters' special cases: numbers and sizes, encodings, .NET numeric and date format
 // strings and type names, regular expressions (invalid and catastrophic ones too) and replacements,
@@ -318,7 +269,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (name_kind == 0) {
       name = fdp.ConsumeRandomLengthString(24);
     } else {
-      name = filter_names[fdp.ConsumeIntegralInRange<std::size_t>(0, filter_names.size() - 1)];
+      name = cuttle::test::octostache_filter_names[fdp.ConsumeIntegralInRange<std::size_t>(
+          0, cuttle::test::octostache_filter_names.size() - 1)];
       if (name_kind == 1) {
         for (char& c : name) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
       }

@@ -748,22 +748,7 @@ inline std::size_t reference_length(const char* p, const char* end) {
   return 0;
 }
 
-template <typename ParseInput>
-bool simple_substitution(ParseInput& in, parse_state& st) {
-  const char* begin = in.current();
-  const std::size_t n = reference_length(begin, in.end());
-  if (n == 0) return false;
-  token t;
-  t.kind = token_kind::reference;
-  t.offset = st.offset(begin);
-  t.text = std::string_view(begin + 2, n - 3);
-  st.stack.emplace_back(std::move(t));
-  in.bump(n);
-  return true;
-}
-
 // memoised<Rule, Id>: runs a construct rule at most once per position; bounds nesting depth.
-constexpr int substitution_id = 3;
 
 template <typename Rule, int Id>
 struct memoised : custom_rule<memoised<Rule, Id>> {
@@ -777,9 +762,6 @@ struct memoised : custom_rule<memoised<Rule, Id>> {
     // A top-level token is never re-parsed (the top-level loop does not backtrack), so only constructs
     // nested inside another one are memoised.
     if (st.depth == 0) {
-      if constexpr (Id == substitution_id) {
-        if (simple_substitution(in, st)) return true;
-      }
       st.depth = 1;
       const bool ok = Control<Rule>::template match<A, pegtl::rewind_mode::required, Action, Control>(in, st);
       st.depth = 0;
@@ -811,7 +793,7 @@ struct memoised : custom_rule<memoised<Rule, Id>> {
 
 // nested_construct -> conditional / calc / each / substitution
 struct nested_construct : sor<memoised<conditional_form, 0>, memoised<calc_form, 1>, memoised<each_form, 2>,
-                              memoised<substitution_form, substitution_id>> {};
+                              memoised<substitution_form, 3>> {};
 // token -> conditional / calc / each / substitution / text
 struct token_rule : sor<nested_construct, text> {};
 

@@ -16,6 +16,7 @@
 
 #include "cuttle/engine.hpp"
 #include "engine_helpers.hpp"
+#include "filter_names.hpp"
 
 namespace {
 
@@ -25,55 +26,7 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view doc_path = CUTTLE_FILTERS_DOC;
 
-// The 46 Octostache names (spec §9.10), spelled as the documentation's headings spell them.
-constexpr std::array<std::string_view, 46> octostache_names{
-    "ToLower",
-    "ToUpper",
-    "ToBase64",
-    "FromBase64",
-    "HtmlEscape",
-    "UriEscape",
-    "UriDataEscape",
-    "XmlEscape",
-    "JsonEscape",
-    "YamlSingleQuoteEscape",
-    "YamlDoubleQuoteEscape",
-    "PropertiesKeyEscape",
-    "PropertiesValueEscape",
-    "Markdown",
-    "MarkdownToHtml",
-    "NowDate",
-    "NowDateUtc",
-    "AddHours",
-    "AddDays",
-    "Format",
-    "Match",
-    "Replace",
-    "StartsWith",
-    "EndsWith",
-    "Contains",
-    "Substring",
-    "Truncate",
-    "Trim",
-    "Indent",
-    "UriPart",
-    "VersionMajor",
-    "VersionMinor",
-    "VersionPatch",
-    "VersionPreRelease",
-    "VersionPreReleasePrefix",
-    "VersionPreReleaseCounter",
-    "VersionRevision",
-    "VersionMetadata",
-    "Append",
-    "Prepend",
-    "Md5",
-    "Sha1",
-    "Sha256",
-    "Sha384",
-    "Sha512",
-    "null",
-};
+using cuttle::test::octostache_filter_names;
 
 struct example {
   int line = 0;  // 1-based line of the opening fence in docs/filters.md
@@ -192,7 +145,7 @@ bool uses_filter(std::string_view text, std::string_view name) {
 
 TEST(filters_docs, the_document_is_there) {
   ASSERT_FALSE(doc_lines().empty()) << "cannot read " << doc_path;
-  EXPECT_GE(extract_examples().size(), octostache_names.size());
+  EXPECT_GE(extract_examples().size(), octostache_filter_names.size());
 }
 
 TEST(filters_docs, every_example_renders_as_documented) {
@@ -226,7 +179,7 @@ TEST(filters_docs, every_example_renders_as_documented) {
 TEST(filters_docs, every_octostache_filter_has_a_heading_and_an_example) {
   const auto& lines = doc_lines();
   const auto examples = extract_examples();
-  for (const auto name : octostache_names) {
+  for (const auto name : octostache_filter_names) {
     SCOPED_TRACE(std::string(name));
     const std::string heading = "### " + std::string(name);
     const bool has_heading = std::find(lines.begin(), lines.end(), heading) != lines.end();
@@ -243,7 +196,7 @@ TEST(filters_docs, the_name_list_matches_the_engine) {
   // without E003) when applied to a value.
   eng::variables vars;
   vars.set("V", std::string("1.2.3"));
-  for (const auto name : octostache_names) {
+  for (const auto name : octostache_filter_names) {
     const auto result = eng::evaluate("#{V | " + std::string(name) + "}", vars);
     EXPECT_EQ(cuttle::test::find_diagnostic(result.diagnostics, eng::error_code::unknown_filter), nullptr)
         << name << describe(result);

@@ -1297,13 +1297,7 @@ class date_text_parser {
           return true;
         }
         day_ = value(p);
-        const std::size_t before_year = pos_;
-        skip_named_separator();
-        if (is_date_number(pos_)) {
-          year_ = year_at(pos_++);
-        } else {
-          pos_ = before_year;
-        }
+        read_optional_year();
         return true;
       }
       pos_ = start;
@@ -1323,17 +1317,23 @@ class date_text_parser {
         return true;
       }
       day_ = value(pos_++);
-      const std::size_t before_year = pos_;
-      skip_named_separator();
-      if (is_date_number(pos_)) {
-        year_ = year_at(pos_++);
-      } else {
-        pos_ = before_year;
-      }
+      read_optional_year();
       return true;
     }
     pos_ = start;
     return false;
+  }
+
+  // An optional year after a separator, as in "22 May 2030" or "May 22, 2030"; without one the position
+  // stays before the separator.
+  void read_optional_year() {
+    const std::size_t before_year = pos_;
+    skip_named_separator();
+    if (is_date_number(pos_)) {
+      year_ = year_at(pos_++);
+    } else {
+      pos_ = before_year;
+    }
   }
 
   bool parse_time() {
