@@ -1,9 +1,11 @@
 // Properties of the built-in filters: valid UTF-8 stays valid, encodings round-trip, and every escape
-// filter's output parses back to its input in the target format (nlohmann::json, pugixml, libfyaml, a
-// percent-decoder and a Java-properties reader written here), up to what that format itself normalises.
+// filter's output parses back to its input in the target format (nlohmann::json, pugixml, libfyaml and
+// libyaml, a percent-decoder and a Java-properties reader written here), up to what that format itself
+// normalises.
 #include <gtest/gtest.h>
 #include <libfyaml.h>
 #include <rapidcheck/gtest.h>
+#include <yaml.h>
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -314,13 +316,41 @@ RC_GTEST_PROP(filter_props, yaml_double_quote_escape_parses_back_exactly, ()) {
   RC_ASSERT(yaml_scalar("\"" + escaped + "\"") == std::optional<std::string>(s));
 }
 
-/// What a single-quoted YAML scalar can carry: printable characters (c-printable), without NEL, LS, PS
-/// (line breaks in YAML 1.1) and the byte-order mark; '-' and '.' are left out because a line starting
-/// with `---` or `...` is a document marker, which the escape does not guard against. A lone CR is a line
-/// break to YAML but not to the escape, so CR only appears as part of CRLF. Whitespace-only lines between
-/// two line breaks are removed (see yaml_folded). libfyaml 0.7.12 (Debian 12) mis-decodes two adjacent ''
-/// escapes (`'''''a'` reads as `'''`, right length, wrong text), so two quotes never touch here; the unit
-/// tests pin the output for them.
+/// The scalar of a one-scalar YAML document read by libyaml, or nullopt if it rejects the text. Single-quoted
+/// scalars are checked with libyaml, the reference C parser: libfyaml 0.7.12 (Debian 12) mis-decodes `''`
+/// escapes in some multi-line scalars (`'\n\n''\n\n'''` reads as LF ' LF LF instead of LF ' LF '), while
+/// libyaml agreed with yaml_folded on all 5.4 M strings of up to five pieces from a 22-piece alphabet of
+/// quotes, breaks, blanks and YAML indicators.
+std::optional<std::string> libyaml_scalar(const std::string& text) {
+  yaml_parser_t parser;
+  if (yaml_parser_initialize(&parser) == 0) return std::nullopt;
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  std::optional<std::string> value;
+  int scalars = 0;
+  bool ok = true;
+  for (bool done = false; !done;) {
+    yaml_event_t event;
+    if (yaml_parser_parse(&parser, &event) == 0) {
+      ok = false;
+      break;
+    }
+    if (event.type == YAML_SCALAR_EVENT) {
+      ++scalars;
+      value.emplace(reinterpret_cast<const char*>(event.data.scalar.value), event.data.scalar.length);
+    }
+    done = event.type == YAML_STREAM_END_EVENT;
+    yaml_event_delete(&event);
+  }
+  yaml_parser_delete(&parser);
+  if (!ok || scalars != 1) return std::nullopt;
+  return value;
+}
+
+/// What a single-quoted YAML scalar can carry: printable characters (c-printable), without NEL, LS, PS (line
+/// breaks in YAML 1.1) and the byte-order mark; '-' and '.' are left out because a line starting with `---`
+/// or `...` is a document marker, which the escape does not guard against. A lone CR is a line break to YAML
+/// but not to the escape, so CR only appears as part of CRLF. Whitespace-only lines between two line breaks
+/// are removed (see yaml_folded).
 rc::Gen<std::string> yaml_single_text() {
   std::vector<std::string> pieces;
   for (const auto& p : special_pieces()) {
@@ -342,8 +372,6 @@ rc::Gen<std::string> yaml_single_text() {
       while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
       if (j < s.size() && (s[j] == '\n' || (s[j] == '\r' && j + 1 < s.size() && s[j + 1] == '\n'))) i = j;
     }
-    for (std::size_t at = out.find("''"); at != std::string::npos; at = out.find("''", at))
-      out.insert(at + 1, "x");
     return out;
   });
 }
@@ -372,7 +400,7 @@ std::string yaml_folded(std::string_view s) {
 RC_GTEST_PROP(filter_props, yaml_single_quote_escape_parses_back_up_to_folding, ()) {
   const auto s = *yaml_single_text();
   const auto escaped = run_filter(s, "YamlSingleQuoteEscape");
-  RC_ASSERT(yaml_scalar("'" + escaped + "'") == std::optional<std::string>(yaml_folded(s)));
+  RC_ASSERT(libyaml_scalar("'" + escaped + "'") == std::optional<std::string>(yaml_folded(s)));
 }
 
 // Without line breaks nothing folds: the value comes back exactly, also as a mapping value.
@@ -381,7 +409,7 @@ RC_GTEST_PROP(filter_props, yaml_single_quote_escape_on_one_line_is_exact, ()) {
   std::string one_line;
   for (const char c : s) one_line += (c == '\r' || c == '\n') ? ' ' : c;
   const auto escaped = run_filter(one_line, "YamlSingleQuoteEscape");
-  RC_ASSERT(yaml_scalar("'" + escaped + "'") == std::optional<std::string>(one_line));
+  RC_ASSERT(libyaml_scalar("'" + escaped + "'") == std::optional<std::string>(one_line));
 }
 
 // --- URI ------------------------------------------------------------------------------------------------
