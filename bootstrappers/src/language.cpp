@@ -85,6 +85,6 @@ std::string_view language_name(language l) {
   return "unknown";
 }
 
-bool is_supported(language l) { return l == language::bash || l == language::python; }
+bool is_supported(language l) { return !preamble(l).empty(); }
 
 }  // namespace cuttle::bootstrappers

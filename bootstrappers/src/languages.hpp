@@ -24,6 +24,9 @@ std::vector<script_module> script_modules(const engine::variables& vars, languag
 /// name (module stems hold only letters, digits and '_') or an importable Python module.
 inline constexpr std::string_view bash_bootstrap_name = "cuttle-bootstrap.sh";
 inline constexpr std::string_view python_bootstrap_name = "cuttle-bootstrap.py";
+inline constexpr std::string_view csharp_bootstrap_name = "cuttle-bootstrap.csx";
+inline constexpr std::string_view fsharp_bootstrap_name = "cuttle-bootstrap.fsx";
+inline constexpr std::string_view powershell_bootstrap_name = "cuttle-bootstrap.ps1";
 
 std::string bash_preamble();
 launch_plan bash_plan(const std::string& script, const std::vector<std::string>& args,
@@ -32,5 +35,17 @@ launch_plan bash_plan(const std::string& script, const std::vector<std::string>&
 std::string python_preamble();
 launch_plan python_plan(const std::string& script, const std::vector<std::string>& args,
                         const engine::variables& vars);
+
+std::string csharp_preamble();
+launch_plan csharp_plan(const std::string& script, const std::vector<std::string>& args,
+                        const engine::variables& vars);
+
+std::string fsharp_preamble();
+launch_plan fsharp_plan(const std::string& script, const std::vector<std::string>& args,
+                        const engine::variables& vars);
+
+std::string powershell_preamble();
+launch_plan powershell_plan(const std::string& script, const std::vector<std::string>& args,
+                            const engine::variables& vars);
 
 }  // namespace cuttle::bootstrappers::detail

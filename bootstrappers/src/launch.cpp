@@ -68,11 +68,13 @@ launch_plan plan_launch(language l, const std::string& script, const std::vector
     case language::python:
       return detail::python_plan(script, args, vars);
     case language::csharp:
+      return detail::csharp_plan(script, args, vars);
     case language::fsharp:
+      return detail::fsharp_plan(script, args, vars);
     case language::powershell:
-      break;
+      return detail::powershell_plan(script, args, vars);
   }
-  return {};  // not supported yet: no files and an empty argv
+  return {};
 }
 
 std::string preamble(language l) {
@@ -82,9 +84,11 @@ std::string preamble(language l) {
     case language::python:
       return detail::python_preamble();
     case language::csharp:
+      return detail::csharp_preamble();
     case language::fsharp:
+      return detail::fsharp_preamble();
     case language::powershell:
-      break;
+      return detail::powershell_preamble();
   }
   return {};
 }

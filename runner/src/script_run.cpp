@@ -205,6 +205,12 @@ int make_channel(const std::string& payload, std::string& error) {
 std::string install_hint(const std::string& interpreter) {
   if (interpreter == "bash" || interpreter == "python3")
     return "install it with apt-get install " + interpreter;
+  if (interpreter == "dotnet")
+    return "install the .NET SDK (C# and F# scripts run on it; see "
+           "https://learn.microsoft.com/dotnet/core/install/linux-debian)";
+  if (interpreter == "pwsh")
+    return "install PowerShell 7 (pwsh), for example with `dotnet tool install --global PowerShell`, and put "
+           "it on PATH";
   return "install it and make sure it is on PATH";
 }
 
@@ -522,6 +528,27 @@ std::string replace_dir(std::string arg, const std::string& dir) {
   return arg;
 }
 
+/// The directory of cuttle's helper programs (the C# script host): $CUTTLE_LIBEXEC_DIR, else `lib/cuttle`
+/// beside the directory of the cuttle executable (`<prefix>/bin/cuttle` -> `<prefix>/lib/cuttle`; in the
+/// build tree `build/runner/cuttle` -> `build/lib/cuttle`).
+std::string libexec_dir() {
+  if (const char* env = std::getenv("CUTTLE_LIBEXEC_DIR"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "/usr/local/lib/cuttle";
+  return (exe.parent_path().parent_path() / "lib" / "cuttle").string();
+}
+
+/// Replaces "{libexec}" in `arg`; sets `used` when it did.
+std::string replace_libexec(std::string arg, bool& used) {
+  static constexpr std::string_view placeholder = "{libexec}";
+  const auto at = arg.find(placeholder);
+  if (at == std::string::npos) return arg;
+  used = true;
+  arg.replace(at, placeholder.size(), libexec_dir());
+  return arg;
+}
+
 std::string supported_languages() {
   std::string names;
   for (const auto l : {bs::language::bash, bs::language::python, bs::language::csharp, bs::language::fsharp,
@@ -724,7 +751,18 @@ int run_script(const script_run_options& o) {
       return run_exit::usage;
     }
   }
-  for (auto& a : plan.argv) a = replace_dir(std::move(a), dir.path());
+  for (auto& a : plan.argv) {
+    bool from_libexec = false;
+    a = replace_dir(replace_libexec(std::move(a), from_libexec), dir.path());
+    // A helper program of cuttle's own (the C# script host) that is not there: say how to get it.
+    if (from_libexec && ::access(a.c_str(), R_OK) != 0) {
+      report(
+          "error: " + std::string(bs::language_name(*language)) + " scripts need " + a +
+          ", which is missing; build cuttle with the .NET SDK installed (scripts/setup.sh installs it), or "
+          "set CUTTLE_LIBEXEC_DIR to the directory that holds it");
+      return run_exit::interpreter_missing;
+    }
+  }
 
   std::string channel_error;
   unique_fd channel(make_channel(payload.data, channel_error));

@@ -51,7 +51,9 @@ encoded_variables encode_variables(const engine::variables& vars);
 
 /// How to start a script: files the runner writes into a private directory (mode 0700; code only, never a
 /// variable value except script modules, which are code), and the command line. In `argv`, the text
-/// "{dir}" stands for that directory's path. argv[0] is the interpreter's name, looked up on PATH.
+/// "{dir}" stands for that directory's path, and "{libexec}" for the directory of cuttle's own helper
+/// programs (the C# script host; `lib/cuttle` beside cuttle's `bin`, or $CUTTLE_LIBEXEC_DIR). argv[0] is
+/// the interpreter's name, looked up on PATH.
 struct launch_plan {
   struct file {
     std::string name;

@@ -1,0 +1,18 @@
+// The C# bootstrap: not written yet; an empty preamble makes is_supported() false.
+// Tested by tests/bootstrappers/bootstrap_test.cpp
+
+#include <string>
+
+#include "cuttle/bootstrappers/bootstrap.hpp"
+#include "languages.hpp"
+
+namespace cuttle::bootstrappers::detail {
+
+std::string csharp_preamble() { return {}; }
+
+launch_plan csharp_plan(const std::string& /*script*/, const std::vector<std::string>& /*args*/,
+                        const engine::variables& /*vars*/) {
+  return {};
+}
+
+}  // namespace cuttle::bootstrappers::detail
