@@ -15,7 +15,9 @@ const char* main_help() {
 Usage:
   cuttle render [OPTIONS] [TEMPLATE_FILE|-]   render a template file (or stdin) to stdout or --output
   cuttle eval [OPTIONS] TEMPLATE_TEXT         render one template string given on the command line
-  cuttle run [OPTIONS] SCRIPT [-- ARGS...]    run a Bash or Python hook script with the variables
+  cuttle run [OPTIONS] SCRIPT [-- ARGS...]    run a hook script (Bash, Python, C#, F#, PowerShell)
+  cuttle mask [--sensitive-variables FILE]... [--mask TEXT]...
+                                              copy stdin to stdout with every secret masked
   cuttle bootstrap --language L               print the helper preamble a script of language L gets
   cuttle --help | cuttle <command> --help     show help
   cuttle --version                            show the version
@@ -37,8 +39,12 @@ Run options (see cuttle run --help):
   --output-variables FILE     write the output variables the script set (a variables file)
   --sensitive-output-variables FILE
                               write the sensitive ones (mode 0600); they never go to --output-variables
-  --language L                bash or python (default: from the extension, .sh or .py)
+  --language L                bash, python, csharp, fsharp or powershell (default: from the extension)
   --timeout SECONDS           stop the script after SECONDS (exit status 124)
+  --log-format F              auto, plain, terminal or json (default auto: terminal on a tty)
+  --artifacts DIR             collect the files the script names with createArtifact into DIR
+  --fail-on-stderr            fail a run that wrote to stderr
+  --mask TEXT                 mask TEXT too (any number of times)
 
 Diagnostics go to stderr as FILE:LINE:COL: warning[E0xx]: message (see docs/diagnostics.md).
 
@@ -85,18 +91,20 @@ Example: cuttle eval --set Name=World 'Hello #{Name | ToUpper}'
 
 const char* run_help() {
   return R"(Usage: cuttle run [--variables FILE]... [--sensitive-variables FILE]... [--set NAME=VALUE]...
-                  [--output-variables FILE] [--sensitive-output-variables FILE]
-                  [--language L] [--timeout SECONDS] SCRIPT [-- ARGS...]
+                  [--output-variables FILE] [--sensitive-output-variables FILE] [--language L]
+                  [--timeout SECONDS] [--log-format F] [--artifacts DIR] [--fail-on-stderr]
+                  [--mask TEXT]... SCRIPT [-- ARGS...]
 
-Runs SCRIPT with its interpreter (bash or python3, found on PATH and started directly, without a shell),
-giving it the Octopus helper API (get_octopusvariable, set_octopusvariable, fail_step, ...; see
-docs/scripts.md) and the variables. Values never touch the disk, a command line or an environment block:
-they reach the script through a sealed memory file that only it can read, once. ARGS are passed to the
-script as separate arguments. stdin and stderr are the script's; its stdout is copied to cuttle's,
-service messages (##octopus[...]) included.
+Runs SCRIPT with its interpreter (found on PATH and started directly, without a shell), giving it the
+Octopus helper API (get_octopusvariable, set_octopusvariable, fail_step, ...; see docs/scripts.md) and the
+variables. Values never touch the disk, a command line or an environment block: they reach the script
+through a sealed memory file that only it can read, once. ARGS are passed to the script as separate
+arguments. stdin is the script's. Its stdout and stderr are read for service messages (##octopus[...],
+docs/service-messages.md), every secret in them is masked (docs/masking.md), and they are printed with
+their log levels.
 
   --variables FILE            load a variables file (JSON object name -> value), as for cuttle render
-  --sensitive-variables FILE  the same format; the values are sensitive
+  --sensitive-variables FILE  the same format; the values are sensitive and masked in all output
   --set NAME=VALUE            set one variable (sources apply in the order given; later ones win)
   --output-variables FILE     when the script ends, write the output variables it set (setVariable
                               service messages) to FILE atomically, as a variables file: each as Name
@@ -105,13 +113,23 @@ service messages (##octopus[...]) included.
   --sensitive-output-variables FILE
                               the same for the sensitive output variables, written with mode 0600; they
                               are never written to --output-variables (a warning names any that are lost)
-  --language L                the script's language: bash (sh) or python (py); by default it comes from
-                              the extension (.sh, .py). csharp, fsharp and powershell are not supported yet
+  --language L                bash (sh), python (py), csharp (cs, csx), fsharp (fs, fsx) or powershell
+                              (ps1, pwsh); by default from the extension: .sh .py .csx .fsx .ps1
   --timeout SECONDS           stop the script after SECONDS (decimals allowed): SIGTERM to its process
                               group, SIGKILL 5 s later; the exit status is then 124
+  --log-format F              plain: lines at levels other than info (stdout) and error (stderr) start
+                              with "verbose: ", "warning: " ...; terminal: colours and a progress bar;
+                              json: one JSON object per line {time, stream, level, text} on stdout;
+                              auto (the default): terminal when stdout is a terminal, else plain
+  --artifacts DIR             after the script ends, copy the files it named with createArtifact into DIR,
+                              with DIR/manifest.json; a missing file is a warning
+  --fail-on-stderr            a script that exits 0 but wrote to stderr fails with status 1 (also when the
+                              variable Octopus.Action.FailScriptOnErrorOutput is True)
+  --mask TEXT                 mask TEXT in all output, like a sensitive value
 SIGINT, SIGTERM and SIGHUP sent to cuttle are passed on to the script's process group.
 
 Exit status: the script's own (128+N when signal N ended it), or
+  1    --fail-on-stderr: the script succeeded but wrote to stderr
   2    bad input: options, variables, an unreadable script, an unsupported language
   124  --timeout expired
   126  the interpreter was found but cannot be executed
@@ -120,13 +138,28 @@ Exit status: the script's own (128+N when signal N ended it), or
 )";
 }
 
+const char* mask_help() {
+  return R"(Usage: cuttle mask [--sensitive-variables FILE]... [--mask TEXT]...
+
+Copies stdin to stdout with every secret replaced by ******** : the values of the variables files (all
+of them are treated as sensitive) and each TEXT. The masker is the one cuttle run uses (docs/masking.md):
+secrets split across reads or lines are found, common encodings of a secret (base64, URL, JSON) are
+masked too, and text that cannot be part of a secret is written at once.
+
+  --sensitive-variables FILE  a variables file (JSON object name -> value) whose values are secrets
+  --mask TEXT                 a secret given directly
+
+Exit status: 0 done; 2 an unreadable variables file, or a read or write error.
+)";
+}
+
 const char* bootstrap_help() {
   return R"(Usage: cuttle bootstrap --language L
 
-Prints the preamble that cuttle run gives scripts of language L (bash or python), for inspection. It is
-code only: the variables are never part of it.
+Prints the preamble that cuttle run gives scripts of language L, for inspection. It is code only: the
+variables are never part of it.
 
-  --language L                bash (sh) or python (py)
+  --language L                bash (sh), python (py), csharp (cs, csx), fsharp (fs, fsx), powershell (ps1)
 
 Exit status: 0 printed; 2 unknown or unsupported language.
 )";
@@ -168,9 +201,11 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
     o.cmd = command::run;
   } else if (cmd == "bootstrap") {
     o.cmd = command::bootstrap;
+  } else if (cmd == "mask") {
+    o.cmd = command::mask;
   } else {
     error = "unknown command '" + std::string(cmd) +
-            "' (expected render, eval, run or bootstrap; see cuttle --help)";
+            "' (expected render, eval, run, mask or bootstrap; see cuttle --help)";
     return std::nullopt;
   }
   bool options_done = false;
@@ -207,6 +242,28 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
         error = "--timeout '" + v + "': expected a number of seconds greater than zero";
         return std::nullopt;
       }
+    } else if (!options_done && running && a == "--log-format") {
+      if (!value(v)) return std::nullopt;
+      if (v != "auto" && v != "plain" && v != "terminal" && v != "json") {
+        error = "--log-format '" + v + "': expected auto, plain, terminal or json";
+        return std::nullopt;
+      }
+      o.log_format = v;
+    } else if (!options_done && running && a == "--artifacts") {
+      if (!value(v)) return std::nullopt;
+      o.artifacts_dir = v;
+    } else if (!options_done && running && a == "--fail-on-stderr") {
+      o.fail_on_stderr = true;
+    } else if (!options_done && (running || o.cmd == command::mask) && a == "--mask") {
+      if (!value(v)) return std::nullopt;
+      o.masks.push_back(v);
+    } else if (o.cmd == command::mask && !options_done && a == "--sensitive-variables") {
+      if (!value(v)) return std::nullopt;
+      o.sources.push_back({runner::variable_source::kind::sensitive_file, v});
+    } else if (o.cmd == command::mask) {
+      error =
+          "unexpected argument '" + std::string(a) + "' (cuttle mask filters stdin; see cuttle mask --help)";
+      return std::nullopt;
     } else if (o.cmd == command::bootstrap) {
       error = "unexpected argument '" + std::string(a) + "' (see cuttle bootstrap --help)";
       return std::nullopt;

@@ -9,7 +9,7 @@
 
 namespace cuttle::cli {
 
-enum class command { none, help, render, eval, run, bootstrap, version };
+enum class command { none, help, render, eval, run, bootstrap, mask, version };
 
 struct cli_options {
   command cmd = command::none;
@@ -26,6 +26,10 @@ struct cli_options {
   std::optional<std::string> sensitive_output_variables;  ///< --sensitive-output-variables FILE
   std::optional<double> timeout_seconds;                  ///< --timeout SECONDS
   std::vector<std::string> script_args;                   ///< run: the arguments after SCRIPT and `--`
+  std::optional<std::string> log_format;                  ///< run: --log-format auto|plain|terminal|json
+  std::optional<std::string> artifacts_dir;               ///< run: --artifacts DIR
+  bool fail_on_stderr = false;                            ///< run: --fail-on-stderr
+  std::vector<std::string> masks;                         ///< run, mask: --mask TEXT
 };
 
 /// Parses argv; on error returns nullopt and sets `error`.
@@ -37,5 +41,6 @@ const char* render_help();
 const char* eval_help();
 const char* run_help();
 const char* bootstrap_help();
+const char* mask_help();
 
 }  // namespace cuttle::cli

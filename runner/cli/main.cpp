@@ -11,6 +11,7 @@
 #include "cli_options.hpp"
 #include "cuttle/engine.hpp"
 #include "cuttle/runner/files.hpp"
+#include "cuttle/runner/mask_filter.hpp"
 #include "cuttle/runner/script_run.hpp"
 #include "cuttle/runner/variable_sources.hpp"
 
@@ -127,12 +128,15 @@ int main(int argc, char** argv) {
     if (options->cmd == cuttle::cli::command::eval) text = cuttle::cli::eval_help();
     if (options->cmd == cuttle::cli::command::run) text = cuttle::cli::run_help();
     if (options->cmd == cuttle::cli::command::bootstrap) text = cuttle::cli::bootstrap_help();
+    if (options->cmd == cuttle::cli::command::mask) text = cuttle::cli::mask_help();
     std::fputs(text, stdout);
     return exit_ok;
   }
   try {
     if (options->cmd == cuttle::cli::command::bootstrap)
       return cuttle::runner::print_bootstrap(*options->language);
+    if (options->cmd == cuttle::cli::command::mask)
+      return cuttle::runner::mask_filter(options->sources, options->masks, STDIN_FILENO, STDOUT_FILENO);
     if (options->cmd == cuttle::cli::command::run) {
       cuttle::runner::script_run_options r;
       r.sources = options->sources;
@@ -142,6 +146,15 @@ int main(int argc, char** argv) {
       r.output_variables = options->output_variables;
       r.sensitive_output_variables = options->sensitive_output_variables;
       r.timeout_seconds = options->timeout_seconds;
+      if (options->log_format && *options->log_format != "auto") {
+        const auto& f = *options->log_format;
+        r.format = f == "json"       ? cuttle::runner::log_format::json
+                   : f == "terminal" ? cuttle::runner::log_format::terminal
+                                     : cuttle::runner::log_format::plain;
+      }
+      r.artifacts_dir = options->artifacts_dir;
+      r.fail_on_stderr = options->fail_on_stderr;
+      r.masks = options->masks;
       return cuttle::runner::run_script(r);
     }
     return run(*options);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -33,11 +34,13 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string_view>
 #include <utility>
 
 #include "cuttle/bootstrappers/bootstrap.hpp"
 #include "cuttle/runner/files.hpp"
+#include "cuttle/runner/script_output.hpp"
 
 extern char** environ;
 
@@ -50,8 +53,6 @@ namespace bs = cuttle::bootstrappers;
 constexpr int channel_child_fd = 3;
 /// Grace period between SIGTERM and SIGKILL when --timeout expires.
 constexpr std::chrono::seconds kill_grace{5};
-/// The longest service-message body kept; a longer one is dropped.
-constexpr std::size_t max_message_body = 64U << 20U;
 
 void write_all(int fd, std::string_view text) {
   while (!text.empty()) {
@@ -243,160 +244,6 @@ std::optional<std::string> find_on_path(const std::string& name, bool& found_not
   return std::nullopt;
 }
 
-// --- service messages -------------------------------------------------------------------------------------
-
-/// A parsed `##octopus[name attr='b64'...]`, attribute values still base64.
-struct service_message {
-  std::string name;
-  std::vector<std::pair<std::string, std::string>> attributes;
-};
-
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-/// body -> name *( ws attr-name "=" ( "'" value "'" / DQUOTE value DQUOTE ) ) [ws]
-std::optional<service_message> parse_message_body(std::string_view body) {
-  service_message m;
-  std::size_t i = 0;
-  while (i < body.size() && !is_space(body[i])) m.name += body[i++];
-  if (m.name.empty()) return std::nullopt;
-  while (true) {
-    const std::size_t before = i;
-    while (i < body.size() && is_space(body[i])) ++i;
-    if (i == body.size()) return m;
-    if (i == before) return std::nullopt;  // attributes must be separated by white space
-    std::string attr;
-    while (i < body.size() && body[i] != '=' && !is_space(body[i])) attr += body[i++];
-    if (attr.empty() || i == body.size() || body[i] != '=') return std::nullopt;
-    ++i;
-    if (i == body.size() || (body[i] != '\'' && body[i] != '"')) return std::nullopt;
-    const char quote = body[i++];
-    const auto close = body.find(quote, i);
-    if (close == std::string_view::npos) return std::nullopt;
-    m.attributes.emplace_back(std::move(attr), std::string(body.substr(i, close - i)));
-    i = close + 1;
-  }
-}
-
-/// Standard base64 (RFC 4648, padding optional) to bytes; nullopt when invalid.
-std::optional<std::string> decode_base64(std::string_view text) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  std::size_t padding = 0;
-  for (const char c : text) {
-    int v = -1;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    if (c >= '0' && c <= '9') v = c - '0' + 52;
-    if (c == '+') v = 62;
-    if (c == '/') v = 63;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    if (v < 0 || padding > 0) return std::nullopt;
-    acc = (acc << 6U) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU);
-    }
-  }
-  if (bits >= 6 || padding > 2) return std::nullopt;
-  return out;
-}
-
-bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
-
-/// Finds `##octopus[...]` messages in a byte stream fed in arbitrary chunks. The marker may start
-/// anywhere in a line; the body runs to the first ']' and CR/LF inside it are deleted.
-class message_scanner {
- public:
-  template <typename OnMessage>
-  void feed(std::string_view chunk, OnMessage&& on_message) {
-    for (const char c : chunk) {
-      if (in_body_) {
-        if (c == ']') {
-          if (!overflow_) on_message(std::string_view(body_));
-          in_body_ = false;
-          overflow_ = false;
-          body_.clear();
-        } else if (c != '\r' && c != '\n' && !overflow_) {
-          if (body_.size() >= max_message_body) {
-            overflow_ = true;
-            body_.clear();
-            body_.shrink_to_fit();
-          } else {
-            body_ += c;
-          }
-        }
-        continue;
-      }
-      advance(c);
-      if (matched_ == marker.size()) {
-        in_body_ = true;
-        matched_ = 0;
-      }
-    }
-  }
-
- private:
-  static constexpr std::string_view marker = "##octopus[";
-
-  /// Advances the marker match by one character (the longest prefix of the marker that ends here).
-  void advance(char c) {
-    if (marker[matched_] == c) {
-      ++matched_;
-      return;
-    }
-    // Seen text: marker[0, matched_) + c. Find the longest marker prefix that is a suffix of it.
-    std::string seen(marker.substr(0, matched_));
-    seen += c;
-    matched_ = 0;
-    for (std::size_t len = std::min(seen.size(), marker.size() - 1); len > 0; --len) {
-      if (std::string_view(seen).substr(seen.size() - len) == marker.substr(0, len)) {
-        matched_ = len;
-        break;
-      }
-    }
-  }
-
-  std::size_t matched_ = 0;
-  bool in_body_ = false;
-  bool overflow_ = false;
-  std::string body_;
-};
-
-/// Applies a setVariable message to `outputs`; false when the message is malformed.
-bool apply_set_variable(const service_message& m, engine::variables& outputs) {
-  std::optional<std::string> name;
-  std::optional<std::string> value;
-  bool sensitive = false;
-  for (const auto& [attr, encoded] : m.attributes) {
-    auto decoded = decode_base64(encoded);
-    if (!decoded) return false;
-    if (equals_ignoring_ascii_case(attr, "name")) {
-      name = std::move(*decoded);
-    } else if (equals_ignoring_ascii_case(attr, "value")) {
-      value = std::move(*decoded);
-    } else if (equals_ignoring_ascii_case(attr, "sensitive")) {
-      std::string_view s = *decoded;
-      while (!s.empty() && (is_space(s.front()) || s.front() == '\r' || s.front() == '\n'))
-        s.remove_prefix(1);
-      while (!s.empty() && (is_space(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-      sensitive = equals_ignoring_ascii_case(s, "true");
-    }
-  }
-  if (!name || std::all_of(name->begin(), name->end(), [](char c) { return is_space(c); })) return false;
-  outputs.set(*name, std::move(value), sensitive);
-  return true;
-}
-
 // --- output variables -------------------------------------------------------------------------------------
 
 /// The JSON text of the output variables whose sensitivity is `sensitive`, each under its own name and,
@@ -424,19 +271,19 @@ std::string output_variables_json(const engine::variables& outputs, const engine
 
 /// Writes the output-variables files; returns false after reporting a problem.
 bool write_outputs(const script_run_options& o, const engine::variables& outputs,
-                   const engine::variables& inputs) {
+                   const engine::variables& inputs, script_output& log) {
   bool ok = true;
   if (o.output_variables) {
     if (auto err =
             write_file_atomically(*o.output_variables, output_variables_json(outputs, inputs, false))) {
-      report("error: " + *err);
+      log.note(log_level::error, *err);
       ok = false;
     }
   }
   if (o.sensitive_output_variables) {
     if (auto err = write_file_atomically_0600(*o.sensitive_output_variables,
                                               output_variables_json(outputs, inputs, true))) {
-      report("error: " + *err);
+      log.note(log_level::error, *err);
       ok = false;
     }
   } else {
@@ -445,10 +292,82 @@ bool write_outputs(const script_run_options& o, const engine::variables& outputs
       if (v.sensitive) names += (names.empty() ? "" : ", ") + v.name;
     }
     if (!names.empty())
-      report("warning: sensitive output variables not written (give --sensitive-output-variables FILE): " +
-             names);
+      log.note(log_level::warning,
+               "sensitive output variables not written (give --sensitive-output-variables FILE): " + names);
   }
   return ok;
+}
+
+bool is_true_text(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s.size() == 4 && (s[0] == 't' || s[0] == 'T') && (s[1] == 'r' || s[1] == 'R') &&
+         (s[2] == 'u' || s[2] == 'U') && (s[3] == 'e' || s[3] == 'E');
+}
+
+// --- artifacts --------------------------------------------------------------------------------------------
+
+/// A file name for an artifact in the artifacts directory: the display name's last component, without
+/// control characters; "artifact" when nothing is left; "-2", "-3" ... before the extension when taken.
+std::string artifact_file_name(const std::string& display, std::set<std::string>& taken) {
+  std::string base =
+      display.substr(display.find_last_of('/') == std::string::npos ? 0 : display.find_last_of('/') + 1);
+  base.erase(
+      std::remove_if(base.begin(), base.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
+      base.end());
+  if (base.empty() || base == "." || base == ".." || base == "manifest.json") base = "artifact" + base;
+  std::string name = base;
+  const auto dot = base.find_last_of('.');
+  const std::string stem = dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+  const std::string ext = dot == std::string::npos || dot == 0 ? "" : base.substr(dot);
+  for (int n = 2; !taken.insert(name).second; ++n) name = stem + "-" + std::to_string(n) + ext;
+  return name;
+}
+
+/// Copies the files named by createArtifact into `dir` and writes `dir/manifest.json` (masked). A missing
+/// file is a warning. Returns false when the directory or the manifest cannot be written.
+bool collect_artifacts(const std::string& dir, script_output& log) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    log.note(log_level::error, "cannot create the artifacts directory " + dir + ": " + ec.message());
+    return false;
+  }
+  std::set<std::string> taken{"manifest.json"};
+  nlohmann::ordered_json manifest = nlohmann::ordered_json::array();
+  for (const auto& a : log.artifacts()) {
+    nlohmann::ordered_json entry;
+    entry["name"] = a.name;
+    entry["source"] = a.path;
+    struct stat st {};
+    if (::stat(a.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      log.note(log_level::warning,
+               "artifact '" + a.name + "' was not collected: " + a.path +
+                   (::access(a.path.c_str(), F_OK) != 0 ? " does not exist" : " is not a file"));
+      entry["collected"] = false;
+      manifest.push_back(std::move(entry));
+      continue;
+    }
+    const auto file = artifact_file_name(a.name, taken);
+    fs::copy_file(a.path, fs::path(dir) / file, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+      log.note(log_level::warning, "artifact '" + a.name + "' was not collected: " + ec.message());
+      entry["collected"] = false;
+    } else {
+      entry["collected"] = true;
+      entry["file"] = file;
+      entry["length"] = static_cast<std::uint64_t>(st.st_size);
+    }
+    manifest.push_back(std::move(entry));
+  }
+  const auto text =
+      log.mask(manifest.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+  if (auto err = write_file_atomically((fs::path(dir) / "manifest.json").string(), text)) {
+    log.note(log_level::error, *err);
+    return false;
+  }
+  return true;
 }
 
 // --- the child process ------------------------------------------------------------------------------------
@@ -478,10 +397,11 @@ struct spawn_result {
 };
 
 spawn_result spawn_child(const std::string& executable, const std::vector<std::string>& argv, int stdout_fd,
-                         int channel_fd) {
+                         int stderr_fd, int channel_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
   // dup2 clears close-on-exec on the copy: descriptor 3 is the one the child inherits.
   posix_spawn_file_actions_adddup2(&actions, channel_fd, channel_child_fd);
 
@@ -584,10 +504,11 @@ std::optional<bs::language> choose_language(const script_run_options& o) {
   return l;
 }
 
-/// Runs the child to its end: copies its stdout, scans it for service messages, forwards signals and
-/// enforces the deadline. Returns the exit code (run_exit::timed_out on timeout).
-int supervise(pid_t pid, int out_fd, int signal_fd, const std::optional<double>& timeout_seconds,
-              engine::variables& outputs) {
+/// Runs the child to its end: passes its stdout and stderr through `output` (service messages, masking,
+/// levels), forwards signals and enforces the deadline. Returns the exit code (run_exit::timed_out on
+/// timeout).
+int supervise(pid_t pid, int out_fd, int err_fd, int signal_fd, const std::optional<double>& timeout_seconds,
+              script_output& output) {
   using clock = std::chrono::steady_clock;
   // A plain flag and time point (not std::optional): gcc 12 warns wrongly about optional's storage here.
   bool has_deadline = timeout_seconds.has_value();
@@ -596,35 +517,23 @@ int supervise(pid_t pid, int out_fd, int signal_fd, const std::optional<double>&
     deadline = clock::now() +
                std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout_seconds));
   bool timed_out = false;
-  bool stdout_open = true;
-  bool stdout_broken = false;  // our own stdout is gone: keep reading the child's, stop copying it
-  message_scanner scanner;
+  std::array<int, 2> pipes{out_fd, err_fd};
+  constexpr std::array<log_stream, 2> streams{log_stream::out, log_stream::err};
   std::vector<char> buffer(65536);
   int status = 0;
   bool exited = false;
+  // JSON records of a partial line wait this long for the rest of the line.
+  constexpr int idle_flush_ms = 200;
 
-  auto consume = [&](std::string_view chunk) {
-    if (!stdout_broken) {
-      std::string_view rest = chunk;
-      while (!rest.empty()) {
-        const ssize_t n = ::write(STDOUT_FILENO, rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          stdout_broken = true;
-          break;
-        }
-        rest.remove_prefix(static_cast<std::size_t>(n));
-      }
+  auto read_once = [&](std::size_t k) {
+    const ssize_t n = ::read(pipes[k], buffer.data(), buffer.size());
+    if (n > 0) {
+      output.feed(streams[k], std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+      output.end_of_stream(streams[k]);
+      pipes[k] = -1;
     }
-    scanner.feed(chunk, [&](std::string_view body) {
-      const auto m = parse_message_body(body);
-      if (m && m->name == "setVariable") {
-        if (!apply_set_variable(*m, outputs))
-          report("warning: ignored a malformed setVariable service message");
-      } else if (!m && body.substr(0, 11) == "setVariable") {
-        report("warning: ignored a malformed setVariable service message");
-      }
-    });
+    return n;
   };
 
   while (!exited) {
@@ -634,16 +543,18 @@ int supervise(pid_t pid, int out_fd, int signal_fd, const std::optional<double>&
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
       wait_ms = static_cast<int>(std::clamp<long long>(left + 1, 0, 60'000));
     }
-    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {stdout_open ? out_fd : -1, POLLIN, 0}};
-    const int ready = ::poll(fds, 2, wait_ms);
+    if (output.wants_idle_flush()) wait_ms = wait_ms < 0 ? idle_flush_ms : std::min(wait_ms, idle_flush_ms);
+    pollfd fds[3] = {{signal_fd, POLLIN, 0}, {pipes[0], POLLIN, 0}, {pipes[1], POLLIN, 0}};
+    const int ready = ::poll(fds, 3, wait_ms);
     if (ready < 0 && errno != EINTR) break;
+    if (ready == 0) output.idle_flush();
     if (has_deadline && clock::now() >= deadline) {
       if (!timed_out) {
         timed_out = true;
-        report(
-            fmt::format("error: the script ran longer than --timeout {} s; stopping it (SIGTERM to its "
-                        "process group)",
-                        *timeout_seconds));
+        output.note(log_level::error,
+                    fmt::format("the script ran longer than --timeout {} s; stopping it (SIGTERM to its "
+                                "process group)",
+                                *timeout_seconds));
         ::kill(-pid, SIGTERM);
         deadline = clock::now() + kill_grace;
       } else {
@@ -652,13 +563,8 @@ int supervise(pid_t pid, int out_fd, int signal_fd, const std::optional<double>&
       }
     }
     if (ready <= 0) continue;
-    if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      const ssize_t n = ::read(out_fd, buffer.data(), buffer.size());
-      if (n > 0) {
-        consume(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-      } else if (n == 0 || errno != EINTR) {
-        stdout_open = false;
-      }
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (pipes[k] >= 0 && (fds[k + 1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) read_once(k);
     }
     if ((fds[0].revents & POLLIN) != 0) {
       signalfd_siginfo info{};
@@ -674,13 +580,14 @@ int supervise(pid_t pid, int out_fd, int signal_fd, const std::optional<double>&
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
   }
-  // What the child wrote before it ended is in the pipe already; processes it left behind in the
-  // background may hold the pipe open, so read only what is there now.
-  if (stdout_open) {
-    ::fcntl(out_fd, F_SETFL, ::fcntl(out_fd, F_GETFL) | O_NONBLOCK);
-    ssize_t n = 0;
-    while ((n = ::read(out_fd, buffer.data(), buffer.size())) > 0)
-      consume(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+  // What the child wrote before it ended is in the pipes already; processes it left behind in the
+  // background may hold the pipes open, so read only what is there now.
+  for (std::size_t k = 0; k < 2; ++k) {
+    if (pipes[k] < 0) continue;
+    ::fcntl(pipes[k], F_SETFL, ::fcntl(pipes[k], F_GETFL) | O_NONBLOCK);
+    while (pipes[k] >= 0 && read_once(k) > 0) {
+    }
+    if (pipes[k] >= 0) output.end_of_stream(streams[k]);
   }
   if (timed_out) {
     ::kill(-pid, SIGKILL);  // anything of the script's still running
@@ -778,6 +685,12 @@ int run_script(const script_run_options& o) {
   }
   unique_fd out_read(move_high(pipe_fds[0]));
   unique_fd out_write(move_high(pipe_fds[1]));
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    report("error: cannot create a pipe: " + errno_text(errno));
+    return run_exit::usage;
+  }
+  unique_fd err_read(move_high(pipe_fds[0]));
+  unique_fd err_write(move_high(pipe_fds[1]));
 
   // From here on the signals are read from the signalfd; the child gets them reset.
   const sigset_t signals = handled_signals();
@@ -795,17 +708,45 @@ int run_script(const script_run_options& o) {
   // A closed stdout must not kill cuttle before it has cleaned up.
   ::signal(SIGPIPE, SIG_IGN);
 
-  const auto spawned = spawn_child(*executable, plan.argv, out_write.get(), channel.get());
+  engine::variables outputs;
+  output_settings settings;
+  settings.format =
+      o.format.value_or(::isatty(STDOUT_FILENO) == 1 ? log_format::terminal : log_format::plain);
+  for (const auto& v : vars.entries()) {
+    if (v.sensitive && v.value && !v.value->empty()) settings.secrets.push_back(*v.value);
+  }
+  settings.secrets.insert(settings.secrets.end(), o.masks.begin(), o.masks.end());
+  script_output output(std::move(settings), STDOUT_FILENO, STDERR_FILENO, outputs);
+
+  const auto spawned = spawn_child(*executable, plan.argv, out_write.get(), err_write.get(), channel.get());
   out_write.reset();
+  err_write.reset();
   channel.reset();
   if (spawned.error != 0) {
     report("error: cannot start " + plan.argv[0] + " (" + *executable + "): " + errno_text(spawned.error));
     return spawned.error == ENOENT ? run_exit::interpreter_missing : run_exit::interpreter_not_usable;
   }
 
-  engine::variables outputs;
-  const int code = supervise(spawned.pid, out_read.get(), signal_fd.get(), o.timeout_seconds, outputs);
-  if (!write_outputs(o, outputs, vars) && code == 0) return run_exit::usage;
+  int code =
+      supervise(spawned.pid, out_read.get(), err_read.get(), signal_fd.get(), o.timeout_seconds, output);
+  output.finish();
+
+  if (o.artifacts_dir && !collect_artifacts(*o.artifacts_dir, output))
+    code = code == 0 ? run_exit::usage : code;
+  if (const auto& message = output.result_message(); message && !message->empty()) {
+    output.note(code == 0 ? log_level::info : log_level::error,
+                (code == 0 ? "result: " : "the script failed: ") + *message);
+  }
+  const bool fail_on_stderr =
+      o.fail_on_stderr || is_true_text(vars.get("Octopus.Action.FailScriptOnErrorOutput").value_or(""));
+  if (code == 0 && fail_on_stderr && output.wrote_stderr()) {
+    output.note(
+        log_level::error,
+        "the script wrote to stderr, and --fail-on-stderr (or Octopus.Action.FailScriptOnErrorOutput) "
+        "makes that a failure");
+    code = run_exit::wrote_stderr;
+  }
+  if (!write_outputs(o, outputs, vars, output) && code == 0) return run_exit::usage;
   return code;
 }
 

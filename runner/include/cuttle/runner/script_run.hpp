@@ -13,14 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "cuttle/runner/log_output.hpp"
 #include "cuttle/runner/variable_sources.hpp"
 
 namespace cuttle::runner {
 
 /// Exit codes of `cuttle run` that are cuttle's own (all others are the script's).
 namespace run_exit {
-inline constexpr int usage = 2;        ///< bad input: options, variables, unsupported language
-inline constexpr int timed_out = 124;  ///< --timeout expired; the script's process group was killed
+inline constexpr int wrote_stderr = 1;  ///< --fail-on-stderr: the script succeeded but wrote to stderr
+inline constexpr int usage = 2;         ///< bad input: options, variables, unsupported language
+inline constexpr int timed_out = 124;   ///< --timeout expired; the script's process group was killed
 inline constexpr int interpreter_not_usable = 126;  ///< the interpreter exists but cannot be executed
 inline constexpr int interpreter_missing = 127;     ///< the interpreter is not on PATH
 }  // namespace run_exit
@@ -34,11 +36,15 @@ struct script_run_options {
   std::optional<std::string> output_variables;  ///< --output-variables FILE
   std::optional<std::string> sensitive_output_variables;  ///< --sensitive-output-variables FILE (0600)
   std::optional<double> timeout_seconds;                  ///< --timeout SECONDS
+  std::optional<log_format> format;          ///< --log-format; default: terminal on a tty, else plain
+  std::optional<std::string> artifacts_dir;  ///< --artifacts DIR
+  bool fail_on_stderr = false;               ///< --fail-on-stderr
+  std::vector<std::string> masks;            ///< --mask TEXT: more secrets
 };
 
-/// Runs the script as `cuttle run` does: its stdout is copied to ours (service messages included) and
-/// its stderr is inherited. Problems are reported on stderr. Returns the script's exit code (128+N when a
-/// signal N ended it) or one of `run_exit`.
+/// Runs the script as `cuttle run` does: its stdout and stderr pass through a script_output (service
+/// messages acted on, secrets masked, levels printed in the chosen format). Problems are reported on stderr.
+/// Returns the script's exit code (128+N when a signal N ended it) or one of `run_exit`.
 int run_script(const script_run_options& options);
 
 /// Prints the preamble of the language named `language` to stdout (`cuttle bootstrap`); returns 0, or

@@ -1,0 +1,764 @@
+// The masker: every secret and its encoded forms in one Aho–Corasick automaton behind a q-gram prefilter,
+// and the release logic that lets a stream hold back only what may still become a secret.
+// Tested by tests/engine/masker_test.cpp and tests/property/masker_props.cpp
+//
+// Design.
+//
+// *What is masked.* Each accepted secret (at least `min_length` code points, not only whitespace) becomes a
+// set of byte patterns: the value as written, its line-break forms (LF, CRLF, and Octopus's form with the
+// breaks removed), and, with `encodings`, base64 (padded, and the stable middle of the encoding at each of
+// the three byte alignments, standard and URL-safe alphabets), URL encodings and JSON escapings. The output
+// is defined on the whole text: take every occurrence of every pattern, mark its bytes, and replace each
+// maximal run of marked bytes with the replacement. Overlapping, nested and touching occurrences therefore
+// give one replacement, and the result does not depend on how the text was split.
+//
+// *Finding occurrences.* One automaton for all patterns, so the cost per byte does not grow with the
+// number of secrets. The trie is built level by level from the sorted patterns, which numbers states in
+// breadth-first order and puts each state's children in consecutive ids. The first states (the shallow
+// ones, up to a 4 MB budget) get dense transition rows over byte classes with the failure transitions
+// already folded in; deeper states keep only their children and fall back along failure links, which
+// always ends in a dense state. Per state we keep `match`, the longest pattern ending there, and `hold`,
+// the length of the longest suffix of the text read that some pattern still extends.
+//
+// *Skipping.* Walking the automaton costs a dependent memory access per byte, and with many secrets almost
+// every letter leads away from the root. So the scan alternates: in prefilter mode it tests every position
+// with a table of the patterns' first q bytes (q = 4 when every pattern has at least 4 bytes: a hashed
+// bit set; q = 2 or 1: exact tables), which needs no state and pipelines well. A position that passes
+// restarts the automaton at the root there (no pattern can start at a position that failed); exact mode
+// continues until that candidate is resolved and the live prefix is shorter than q, then prefiltering
+// resumes where the live prefix starts. Invariant: no occurrence starts before the prefilter's position,
+// because every earlier start either failed the table or was read by the automaton. The last q - 1
+// positions of a write cannot be tested and are read by the automaton. Every position is read a bounded
+// number of times, so the scan is linear even on adversarial text.
+//
+// *Streaming.* After a write, the live prefix (`hold` of the state) is the only text a future occurrence
+// can start in; everything before it is final and released, marked runs as one replacement each. The
+// held text is therefore a prefix of some pattern and shorter than the longest one. Marked ranges that
+// reach into the held text, and whether the last released byte was marked, carry over to the next write,
+// so a run split by a release still gives one replacement.
+
+#include "cuttle/engine/masker.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "unicode.hpp"
+
+namespace cuttle::engine {
+namespace detail {
+
+namespace {
+
+// Dense rows take at most this many transition entries (4 bytes each).
+constexpr std::size_t dense_budget_entries = std::size_t{1} << 20;
+
+void add_span(std::vector<mask_span>& spans, std::uint64_t begin, std::uint64_t end) {
+  // Occurrences arrive in order of their end, so only the last spans can overlap or touch a new one.
+  while (!spans.empty() && spans.back().end >= begin) {
+    begin = std::min(begin, spans.back().begin);
+    end = std::max(end, spans.back().end);
+    spans.pop_back();
+  }
+  spans.push_back({begin, end});
+}
+
+std::uint32_t load4(const unsigned char* p) {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// A Bloom filter over 4-byte strings: two bits per entry, both taken from one 64-bit product. With about
+// 64 bits per entry a string that was not added passes with probability ~0.1%, so even a 4-gram that is
+// frequent in the text rarely collides.
+class bloom4 {
+ public:
+  void reset(std::size_t entries) {
+    bits_ = static_cast<std::uint32_t>(std::clamp<std::size_t>(std::bit_width(entries * 64), 12, 24));
+    table_.assign((std::size_t{1} << bits_) / 64, 0);
+  }
+  void add(std::uint32_t w) {
+    const auto [a, b] = positions(w);
+    table_[a >> 6] |= std::uint64_t{1} << (a & 63);
+    table_[b >> 6] |= std::uint64_t{1} << (b & 63);
+  }
+  bool test(std::uint32_t w) const {
+    const auto [a, b] = positions(w);
+    return (table_[a >> 6] >> (a & 63)) & (table_[b >> 6] >> (b & 63)) & 1;
+  }
+
+ private:
+  std::pair<std::uint32_t, std::uint32_t> positions(std::uint32_t w) const {
+    const std::uint64_t h = w * 0x9E3779B97F4A7C15ull;
+    return {static_cast<std::uint32_t>(h >> (64 - bits_)),
+            static_cast<std::uint32_t>(h >> (64 - 2 * bits_)) & ((std::uint32_t{1} << bits_) - 1)};
+  }
+  std::vector<std::uint64_t> table_;
+  std::uint32_t bits_ = 12;
+};
+
+}  // namespace
+
+class mask_automaton {
+ public:
+  explicit mask_automaton(std::vector<std::string> patterns);
+
+  std::size_t pattern_count() const { return pattern_count_; }
+  std::size_t longest() const { return longest_; }
+  /// Bytes the text read so far must keep unreleased in `state`.
+  std::uint32_t hold(std::uint32_t state) const { return nodes_[state].hold; }
+
+  /// Reads `n` bytes at stream offset `base`, continuing from `state`, and adds every occurrence to
+  /// `spans` (merged, in stream offsets).
+  void scan(std::uint32_t& state, const char* text, std::size_t n, std::uint64_t base,
+            std::vector<mask_span>& spans) const;
+
+ private:
+  struct node {
+    std::uint32_t fail = 0;
+    std::uint32_t first_child = 0;
+    std::uint32_t hold = 0;   // longest suffix of this state's text that is a proper prefix of a pattern
+    std::uint32_t match = 0;  // longest pattern that ends here (0: none)
+    std::uint16_t children = 0;
+    std::uint8_t cls = 0;  // class of the byte that leads here
+  };
+
+  std::uint32_t next(std::uint32_t s, std::uint8_t cls) const;
+  bool gram_passes(const unsigned char* p) const;
+  /// First position in [from, n - q] whose q bytes begin some pattern, or the start of the tail of the
+  /// last q - 1 positions (never before `from`) when there is none.
+  std::size_t next_candidate(const unsigned char* t, std::size_t from, std::size_t n) const;
+
+  std::array<std::uint8_t, 256> class_of_{};
+  std::uint32_t classes_ = 1;
+  std::vector<node> nodes_;
+  std::vector<std::uint32_t> dense_;  // rows of `classes_` entries for states [0, dense_count_)
+  std::uint32_t dense_count_ = 0;
+  std::size_t pattern_count_ = 0;
+  std::size_t longest_ = 0;
+  std::uint32_t gram_ = 1;              // q: 4, 2 or 1
+  // q = 4: `first_` holds every pattern's first 4 bytes. With window w = min(shortest pattern, 8) > 4,
+  // `block_` holds the 4-grams at offsets 0..w-4 of every pattern, so one test at position p rules out
+  // every start in [p-(w-4), p], and the scan probes one position in w-3.
+  bloom4 first_;
+  bloom4 block_;
+  std::uint32_t window_ = 4;
+  std::vector<std::uint64_t> exact_bits_;  // q = 2 or 1: exact table of first bytes
+};
+
+mask_automaton::mask_automaton(std::vector<std::string> patterns) {
+  std::sort(patterns.begin(), patterns.end());
+  patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
+  if (!patterns.empty() && patterns.front().empty()) patterns.erase(patterns.begin());
+  pattern_count_ = patterns.size();
+  nodes_.emplace_back();  // the root
+  if (patterns.empty()) {
+    dense_.assign(1, 0);
+    dense_count_ = 1;
+    return;
+  }
+  if (patterns.size() >= std::numeric_limits<std::uint32_t>::max()) {
+    throw std::length_error("masker: too many patterns");
+  }
+
+  // Byte classes: one per byte some pattern uses, class 0 for all the others (they lead to the root).
+  std::array<bool, 256> used{};
+  std::size_t shortest = std::numeric_limits<std::size_t>::max();
+  for (const auto& p : patterns) {
+    longest_ = std::max(longest_, p.size());
+    shortest = std::min(shortest, p.size());
+    for (const char c : p) used[static_cast<unsigned char>(c)] = true;
+  }
+  const auto used_count = static_cast<std::uint32_t>(std::count(used.begin(), used.end(), true));
+  if (used_count == 256) {
+    for (std::uint32_t b = 0; b < 256; ++b) class_of_[b] = static_cast<std::uint8_t>(b);
+    classes_ = 256;
+  } else {
+    std::uint32_t next_class = 1;
+    for (std::uint32_t b = 0; b < 256; ++b) {
+      class_of_[b] = used[b] ? static_cast<std::uint8_t>(next_class++) : 0;
+    }
+    classes_ = next_class;
+  }
+
+  // The trie, breadth first: node u stands for the patterns [lo, hi) that share its text (depth bytes).
+  // Patterns are sorted, so the one equal to that text comes first and the children's ranges are
+  // consecutive runs of the byte at `depth`.
+  struct pattern_range {
+    std::uint32_t lo, hi;
+  };
+  std::vector<pattern_range> ranges{{0, static_cast<std::uint32_t>(patterns.size())}};
+  std::vector<std::uint32_t> depth{0};
+  for (std::size_t u = 0; u < nodes_.size(); ++u) {
+    auto [lo, hi] = ranges[u];
+    const std::uint32_t d = depth[u];
+    if (lo < hi && patterns[lo].size() == d) {
+      nodes_[u].match = d;
+      ++lo;
+    }
+    const std::size_t first = nodes_.size();
+    if (first + 256 >= std::numeric_limits<std::uint32_t>::max()) {
+      throw std::length_error("masker: patterns too long");
+    }
+    nodes_[u].first_child = static_cast<std::uint32_t>(first);
+    while (lo < hi) {
+      const char b = patterns[lo][d];
+      std::uint32_t end = lo + 1;
+      while (end < hi && patterns[end][d] == b) ++end;
+      node child;
+      child.cls = class_of_[static_cast<unsigned char>(b)];
+      nodes_.push_back(child);
+      ranges.push_back({lo, end});
+      depth.push_back(d + 1);
+      lo = end;
+    }
+    nodes_[u].children = static_cast<std::uint16_t>(nodes_.size() - first);
+  }
+  ranges = {};
+
+  // Failure links, dense rows, hold and match, in breadth-first order: a state's failure target is
+  // shallower, so it is complete before the state is.
+  dense_count_ = static_cast<std::uint32_t>(
+      std::min(nodes_.size(), std::max<std::size_t>(1, dense_budget_entries / classes_)));
+  dense_.assign(std::size_t{dense_count_} * classes_, 0);
+  for (std::size_t u = 0; u < nodes_.size(); ++u) {
+    node& nd = nodes_[u];
+    if (u != 0) {
+      nd.hold = nd.children != 0 ? depth[u] : nodes_[nd.fail].hold;
+      if (nd.match == 0) nd.match = nodes_[nd.fail].match;
+    }
+    for (std::uint32_t v = nd.first_child; v < nd.first_child + nd.children; ++v) {
+      nodes_[v].fail = u == 0 ? 0 : next(nd.fail, nodes_[v].cls);
+    }
+    if (u < dense_count_) {
+      std::uint32_t* row = &dense_[u * classes_];
+      if (u != 0) std::copy_n(&dense_[std::size_t{nd.fail} * classes_], classes_, row);
+      for (std::uint32_t v = nd.first_child; v < nd.first_child + nd.children; ++v) row[nodes_[v].cls] = v;
+    }
+  }
+
+  // The prefilter: q is the largest of 4, 2, 1 that no pattern is shorter than.
+  gram_ = shortest >= 4 ? 4 : shortest >= 2 ? 2 : 1;
+  if (gram_ == 4) {
+    std::size_t distinct = 0;
+    for (std::size_t k = 0; k < patterns.size(); ++k) {
+      if (k == 0 || patterns[k].compare(0, 4, patterns[k - 1], 0, 4) != 0) ++distinct;
+    }
+    first_.reset(distinct);
+    for (const auto& p : patterns) first_.add(load4(reinterpret_cast<const unsigned char*>(p.data())));
+    window_ = static_cast<std::uint32_t>(std::min<std::size_t>(shortest, 8));
+    if (window_ > 4) {
+      block_.reset(distinct * (window_ - 3));
+      for (const auto& p : patterns) {
+        for (std::uint32_t k = 0; k + 4 <= window_; ++k) {
+          block_.add(load4(reinterpret_cast<const unsigned char*>(p.data()) + k));
+        }
+      }
+    }
+  } else {
+    exact_bits_.assign(gram_ == 2 ? 65536 / 64 : 256 / 64, 0);
+    for (const auto& p : patterns) {
+      std::uint32_t key = static_cast<unsigned char>(p[0]);
+      if (gram_ == 2) key |= std::uint32_t{static_cast<unsigned char>(p[1])} << 8;
+      exact_bits_[key >> 6] |= std::uint64_t{1} << (key & 63);
+    }
+  }
+}
+
+std::uint32_t mask_automaton::next(std::uint32_t s, std::uint8_t cls) const {
+  for (;;) {
+    if (s < dense_count_) return dense_[std::size_t{s} * classes_ + cls];
+    const node& nd = nodes_[s];
+    const std::uint32_t end = nd.first_child + nd.children;
+    for (std::uint32_t v = nd.first_child; v < end; ++v) {
+      if (nodes_[v].cls == cls) return v;
+    }
+    s = nd.fail;
+  }
+}
+
+bool mask_automaton::gram_passes(const unsigned char* p) const {
+  if (gram_ == 4) return first_.test(load4(p));
+  const std::uint32_t key = gram_ == 2 ? p[0] | (std::uint32_t{p[1]} << 8) : p[0];
+  return (exact_bits_[key >> 6] >> (key & 63)) & 1;
+}
+
+std::size_t mask_automaton::next_candidate(const unsigned char* t, std::size_t from, std::size_t n) const {
+  const std::size_t tail = n + 1 > gram_ ? n + 1 - gram_ : 0;  // first position without q bytes after it
+  std::size_t p = from;  // every start before p is ruled out
+  if (gram_ == 4 && window_ > 4) {
+    // Probe one position per block; a probe that passes is resolved start by start.
+    const std::size_t reach = window_ - 4;
+    for (std::size_t probe = p + reach; probe + 4 <= n; probe = p + reach) {
+      if (block_.test(load4(t + probe))) {
+        for (; p <= probe; ++p) {
+          if (first_.test(load4(t + p))) return p;
+        }
+      } else {
+        p = probe + 1;
+      }
+    }
+  } else if (gram_ == 4) {
+    // Four positions per step from one 8-byte load; the tests are independent, so they pipeline.
+    for (; p + 8 <= n; p += 4) {
+      std::uint64_t x;
+      std::memcpy(&x, t + p, 8);
+      if constexpr (std::endian::native == std::endian::little) {
+        if (first_.test(static_cast<std::uint32_t>(x)) | first_.test(static_cast<std::uint32_t>(x >> 8)) |
+            first_.test(static_cast<std::uint32_t>(x >> 16)) | first_.test(static_cast<std::uint32_t>(x >> 24))) {
+          break;
+        }
+      } else if (gram_passes(t + p) || gram_passes(t + p + 1) || gram_passes(t + p + 2) ||
+                 gram_passes(t + p + 3)) {
+        break;
+      }
+    }
+  }
+  for (; p < tail; ++p) {
+    if (gram_passes(t + p)) return p;
+  }
+  return std::max(from, tail);
+}
+
+void mask_automaton::scan(std::uint32_t& state, const char* text, std::size_t n, std::uint64_t base,
+                          std::vector<mask_span>& spans) const {
+  if (pattern_count_ == 0) return;
+  const auto* t = reinterpret_cast<const unsigned char*>(text);
+  std::uint32_t s = state;
+  std::size_t i = 0;
+  // Exact mode may hand over to the prefilter only once the live prefix starts at or after `resolved`
+  // (so the candidate that started exact mode has been decided) and is shorter than q.
+  std::size_t resolved = 0;
+  for (;;) {
+    for (;;) {
+      const std::uint32_t h = nodes_[s].hold;
+      if (h < gram_ && i >= resolved + h) break;
+      if (i == n) {
+        state = s;
+        return;
+      }
+      s = next(s, class_of_[t[i++]]);
+      if (const std::uint32_t m = nodes_[s].match) add_span(spans, base + i - m, base + i);
+    }
+    // No occurrence starts before `from`: earlier starts were read by the automaton.
+    const std::size_t from = i - nodes_[s].hold;
+    const std::size_t p = next_candidate(t, from, n);
+    // Restart at the root: every position in [from, p) failed the table with all q of its bytes present,
+    // so nothing can start there. A tail too short for the table is read to the end.
+    s = 0;
+    i = p;
+    resolved = p + gram_ <= n ? p + 1 : n + 1;
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+// --- Encoded forms ------------------------------------------------------------------------------------
+
+constexpr char hex_upper[] = "0123456789ABCDEF";
+constexpr char hex_lower[] = "0123456789abcdef";
+
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t k; (k = s.find(from, at)) != std::string_view::npos; at = k + from.size()) {
+    out.append(s.substr(at, k - at)).append(to);
+  }
+  out.append(s.substr(at));
+  return out;
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t k = 0;
+  auto byte = [&bytes](std::size_t at) { return std::uint32_t{static_cast<unsigned char>(bytes[at])}; };
+  for (; k + 3 <= bytes.size(); k += 3) {
+    const std::uint32_t v = byte(k) << 16 | byte(k + 1) << 8 | byte(k + 2);
+    for (int shift = 18; shift >= 0; shift -= 6) out += alphabet[(v >> shift) & 63];
+  }
+  if (k < bytes.size()) {
+    const bool two = k + 1 < bytes.size();
+    const std::uint32_t v = byte(k) << 16 | (two ? byte(k + 1) << 8 : 0);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += two ? alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string base64_url(std::string s) {
+  for (char& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return s;
+}
+
+// Uri.EscapeDataString and its relatives: every byte but the unreserved ones (ALPHA DIGIT - . _ ~) as %XX.
+// `plus`: space as '+' (forms); `marks`: ! * ' ( ) left as they are (JavaScript's encodeURIComponent).
+std::string url_encode(std::string_view s, bool lower, bool plus, bool marks) {
+  const char* hex = lower ? hex_lower : hex_upper;
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || (marks && (c == '!' || c == '*' || c == '\'' || c == '(' || c == ')'))) {
+      out += ch;
+    } else if (plus && c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// How one JSON serialiser writes a string's contents.
+struct json_style {
+  bool upper = false;   // \u00XX rather than \u00xx
+  bool slash = false;   // / as \/ (PHP)
+  bool ascii = false;   // non-ASCII as \uXXXX, astral characters as surrogate pairs
+  bool html = false;    // < > & as \u003c \u003e \u0026 (Go, System.Text.Json)
+  bool dotnet = false;  // System.Text.Json's default encoder: " ' + ` DEL as \u00XX too
+  bool minimal = false;  // only " \ CR LF TAB (Octostache's JsonEscape filter); other controls stay raw
+};
+
+std::optional<std::string> json_escape(std::string_view s, json_style style) {
+  const char* hex = style.upper ? hex_upper : hex_lower;
+  std::string out;
+  auto unit = [&out, hex](std::uint32_t u) {
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) out += hex[(u >> shift) & 15];
+  };
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x80) {
+      if (!style.ascii) {
+        out += *p++;
+        continue;
+      }
+      char32_t cp = 0;
+      const int n = detail::decode_utf8(p, end, cp);
+      if (cp == 0xFFFD && n == 1) return std::nullopt;  // invalid UTF-8: serialisers differ, skip the form
+      if (cp >= 0x10000) {
+        unit(0xD800 + ((cp - 0x10000) >> 10));
+        unit(0xDC00 + ((cp - 0x10000) & 0x3FF));
+      } else {
+        unit(cp);
+      }
+      p += n;
+      continue;
+    }
+    ++p;
+    if (style.minimal && c != '"' && c != '\\' && c != '\r' && c != '\n' && c != '\t') {
+      out += static_cast<char>(c);
+      continue;
+    }
+    const bool as_unit = c < 0x20 || (c == '"' && style.dotnet) ||
+                         (style.html && (c == '<' || c == '>' || c == '&')) ||
+                         (style.dotnet && (c == '\'' || c == '+' || c == '`' || c == 0x7F));
+    const char* short_form = nullptr;
+    switch (c) {
+      case '"':
+        short_form = style.dotnet ? nullptr : "\\\"";
+        break;
+      case '\\':
+        short_form = "\\\\";
+        break;
+      case '\b':
+        short_form = "\\b";
+        break;
+      case '\f':
+        short_form = "\\f";
+        break;
+      case '\n':
+        short_form = "\\n";
+        break;
+      case '\r':
+        short_form = "\\r";
+        break;
+      case '\t':
+        short_form = "\\t";
+        break;
+      case '/':
+        short_form = style.slash ? "\\/" : nullptr;
+        break;
+      default:
+        break;
+    }
+    if (short_form != nullptr) {
+      out += short_form;
+    } else if (as_unit) {
+      unit(c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+void add_encodings(std::string_view secret, const mask_options& options, std::vector<std::string>& out);
+
+// Every pattern that stands for `secret` (already accepted).
+void add_patterns(std::string_view secret, const mask_options& options, std::vector<std::string>& out) {
+  const std::size_t first = out.size();
+  auto add = [&out, secret](std::string form) {
+    if (form != secret) out.push_back(std::move(form));
+  };
+  out.emplace_back(secret);
+
+  // Line-break forms: the value with LF breaks, with CRLF breaks, and without breaks (what Octopus
+  // matches). Each must pass the length rule itself: "ab\r\ncd" without breaks is too short to mask.
+  if (secret.find('\n') != std::string_view::npos) {
+    std::string lf = replace_all(secret, "\r\n", "\n");
+    std::string crlf = replace_all(lf, "\n", "\r\n");
+    std::string joined = replace_all(lf, "\n", "");
+    for (std::string* form : {&lf, &crlf, &joined}) {
+      if (masker::accepts(*form, options)) add(std::move(*form));
+    }
+  }
+  if (options.encodings) add_encodings(secret, options, out);
+  // Forms may coincide (the automaton drops duplicates anyway); keep the list sorted and unique.
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  out.erase(std::unique(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()), out.end());
+}
+
+// The encoded forms of `secret`.
+void add_encodings(std::string_view secret, const mask_options& options, std::vector<std::string>& out) {
+  auto add = [&out, secret](std::string form) {
+    if (form != secret) out.push_back(std::move(form));
+  };
+
+  // base64 of the UTF-8 bytes. Inside a longer encoded text the secret starts 0, 1 or 2 bytes into a
+  // 3-byte group, and only the characters made entirely of its own bits are stable: those are the
+  // fragments. The padded encoding of the value alone is added too, so its end is covered.
+  const std::size_t min_encoded = std::max<std::size_t>(6, options.min_length);
+  for (std::size_t align = 0; align < 3; ++align) {
+    const std::string encoded = base64(std::string(align, '\0').append(secret));
+    const std::size_t from = (8 * align + 5) / 6;
+    const std::size_t to = 8 * (align + secret.size()) / 6;
+    if (to >= from + min_encoded) {
+      std::string fragment = encoded.substr(from, to - from);
+      add(base64_url(fragment));
+      add(std::move(fragment));
+    }
+    if (align == 0 && encoded.size() >= min_encoded) {
+      add(encoded);
+      std::string url = base64_url(encoded);
+      url.erase(url.find_last_not_of('=') + 1);  // JWT style: no padding
+      add(std::move(url));
+    }
+  }
+
+  // URL encodings: hex case, '+' for space, JavaScript's unescaped marks; only those that differ.
+  for (int variant = 0; variant < 8; ++variant) {
+    add(url_encode(secret, variant & 1, variant & 2, variant & 4));
+  }
+
+  // JSON string escaping as common serialisers write it.
+  static constexpr json_style json_styles[] = {
+      {},                                                                   // Newtonsoft, nlohmann, JS
+      {.minimal = true},                                                    // Octostache's JsonEscape
+      {.upper = true},                                                      // \u00XX in upper case
+      {.ascii = true},                                                      // Python json.dumps
+      {.slash = true, .ascii = true},                                       // PHP json_encode
+      {.html = true},                                                       // Go encoding/json
+      {.upper = true, .ascii = true, .html = true, .dotnet = true},         // System.Text.Json
+  };
+  for (const auto& style : json_styles) {
+    if (auto form = json_escape(secret, style)) add(std::move(*form));
+  }
+}
+
+// Appends stream range [from, to) to `out`. `bytes(a, b)` appends the input bytes [a, b); each run of
+// masked bytes becomes one replacement. `in_run` says whether the byte before `from` was masked (and is
+// updated), so a run that spans two calls is replaced once.
+template <class Bytes>
+void emit(std::uint64_t from, std::uint64_t to, const std::vector<detail::mask_span>& spans,
+          std::string_view replacement, bool& in_run, std::string& out, Bytes&& bytes) {
+  std::uint64_t pos = from;
+  for (const auto& span : spans) {  // sorted, disjoint and not touching
+    if (span.end <= pos) continue;
+    if (span.begin >= to) break;
+    if (span.begin > pos) {
+      bytes(pos, span.begin);
+      in_run = false;
+    }
+    if (!in_run) out.append(replacement);
+    in_run = true;
+    pos = std::min(span.end, to);
+  }
+  if (pos < to) {
+    bytes(pos, to);
+    in_run = false;
+  }
+}
+
+const std::shared_ptr<const masker>& empty_masker() {
+  static const std::shared_ptr<const masker> empty = masker::make({});
+  return empty;
+}
+
+}  // namespace
+
+// --- masker ---------------------------------------------------------------------------------------------
+
+struct masker::state {
+  mask_options options;
+  std::vector<std::string> secrets;
+  std::unique_ptr<const detail::mask_automaton> automaton;
+};
+
+masker::masker(std::shared_ptr<const state> s) : state_(std::move(s)) {}
+
+masker::masker(const std::vector<std::string>& secrets, mask_options options) {
+  auto s = std::make_shared<state>();
+  for (const auto& secret : secrets) {
+    if (accepts(secret, options)) s->secrets.push_back(secret);
+  }
+  std::sort(s->secrets.begin(), s->secrets.end());
+  s->secrets.erase(std::unique(s->secrets.begin(), s->secrets.end()), s->secrets.end());
+  std::vector<std::string> patterns;
+  for (const auto& secret : s->secrets) add_patterns(secret, options, patterns);
+  s->automaton = std::make_unique<const detail::mask_automaton>(std::move(patterns));
+  s->options = std::move(options);
+  state_ = std::move(s);
+}
+
+std::shared_ptr<const masker> masker::make(const std::vector<std::string>& secrets, mask_options options) {
+  return std::make_shared<const masker>(secrets, std::move(options));
+}
+
+std::shared_ptr<const masker> masker::with(const std::vector<std::string>& more) const {
+  const auto& known = state_->secrets;
+  bool adds = false;
+  for (const auto& secret : more) {
+    if (accepts(secret, state_->options) && !std::binary_search(known.begin(), known.end(), secret)) {
+      adds = true;
+      break;
+    }
+  }
+  if (!adds) return std::shared_ptr<const masker>(new masker(state_));
+  std::vector<std::string> all = known;
+  all.insert(all.end(), more.begin(), more.end());
+  return make(all, state_->options);
+}
+
+bool masker::accepts(std::string_view secret, const mask_options& options) {
+  std::size_t characters = 0;
+  bool blank = true;
+  const char* p = secret.data();
+  const char* end = p + secret.size();
+  while (p < end) {
+    char32_t cp = 0;
+    p += detail::decode_utf8(p, end, cp);  // an invalid byte counts as one character (U+FFFD)
+    blank = blank && detail::is_dotnet_whitespace(cp);
+    ++characters;
+  }
+  return characters > 0 && !blank && characters >= options.min_length;
+}
+
+std::vector<std::string> masker::forms(std::string_view secret, const mask_options& options) {
+  std::vector<std::string> out;
+  if (accepts(secret, options)) add_patterns(secret, options, out);
+  return out;
+}
+
+const std::vector<std::string>& masker::secrets() const { return state_->secrets; }
+std::size_t masker::pattern_count() const { return state_->automaton->pattern_count(); }
+std::size_t masker::longest_pattern() const { return state_->automaton->longest(); }
+const mask_options& masker::options() const { return state_->options; }
+const detail::mask_automaton& masker::automaton() const { return *state_->automaton; }
+
+std::string masker::mask(std::string_view text) const {
+  std::string out;
+  mask(text, out);
+  return out;
+}
+
+void masker::mask(std::string_view text, std::string& out) const {
+  std::uint32_t s = 0;
+  std::vector<detail::mask_span> spans;
+  state_->automaton->scan(s, text.data(), text.size(), 0, spans);
+  if (spans.empty()) {
+    out.append(text);
+    return;
+  }
+  out.reserve(out.size() + text.size());
+  bool in_run = false;
+  emit(0, text.size(), spans, state_->options.replacement, in_run, out,
+       [&](std::uint64_t a, std::uint64_t b) { out.append(text.substr(a, b - a)); });
+}
+
+// --- mask_stream ----------------------------------------------------------------------------------------
+
+mask_stream::mask_stream(std::shared_ptr<const masker> m) : masker_(m ? std::move(m) : empty_masker()) {}
+
+void mask_stream::update(std::shared_ptr<const masker> m) {
+  masker_ = m ? std::move(m) : empty_masker();
+  // Read the held text again from the root: it holds every start of a future occurrence, and occurrences
+  // of new patterns may lie wholly inside it. Ranges already masked stay masked.
+  state_ = 0;
+  std::vector<detail::mask_span> found;
+  masker_->automaton().scan(state_, held_.data(), held_.size(), held_begin_, found);
+  if (found.empty()) return;
+  found.insert(found.end(), spans_.begin(), spans_.end());
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.end < b.end; });
+  spans_.clear();
+  for (const auto& span : found) detail::add_span(spans_, span.begin, span.end);
+}
+
+void mask_stream::write(std::string_view in, std::string& out) {
+  const auto& automaton = masker_->automaton();
+  const std::uint64_t base = held_begin_ + held_.size();
+  automaton.scan(state_, in.data(), in.size(), base, spans_);
+  release(base + in.size() - automaton.hold(state_), in, out);
+}
+
+void mask_stream::finish(std::string& out) {
+  release(held_begin_ + held_.size(), {}, out);
+  state_ = 0;
+  in_run_ = false;
+  spans_.clear();
+}
+
+void mask_stream::release(std::uint64_t limit, std::string_view in, std::string& out) {
+  const std::uint64_t base = held_begin_ + held_.size();  // stream offset of in[0]
+  if (limit <= held_begin_) {
+    held_.append(in);
+    return;
+  }
+  emit(held_begin_, limit, spans_, masker_->options().replacement, in_run_, out,
+       [&](std::uint64_t a, std::uint64_t b) {
+         if (a < base) {
+           const std::uint64_t e = std::min(b, base);
+           out.append(held_, a - held_begin_, e - a);
+           a = e;
+         }
+         if (a < b) out.append(in.substr(a - base, b - a));
+       });
+  if (limit >= base) {
+    held_.assign(in.substr(limit - base));
+  } else {
+    held_.erase(0, limit - held_begin_);
+    held_.append(in);
+  }
+  held_begin_ = limit;
+  const auto kept = std::find_if(spans_.begin(), spans_.end(), [limit](const auto& s) { return s.end > limit; });
+  spans_.erase(spans_.begin(), kept);
+}
+
+}  // namespace cuttle::engine

@@ -1,0 +1,472 @@
+// The masker: exact outputs, overlapping, nested and touching secrets, every split of a stream, multi-line
+// secrets, encoded forms (checked against the engine's own ToBase64, UriDataEscape and JsonEscape filters),
+// the length rule, secrets added mid-stream, and agreement with a naive reference on many secrets.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cuttle/engine.hpp"
+
+namespace {
+
+namespace ce = cuttle::engine;
+
+// Reference: mark every occurrence of every pattern, then replace each run of marked bytes.
+std::string reference_mask(std::string_view text, const std::vector<std::string>& patterns,
+                           std::string_view replacement = "********") {
+  std::vector<bool> marked(text.size(), false);
+  for (const auto& p : patterns) {
+    if (p.empty()) continue;
+    for (auto at = text.find(p); at != std::string_view::npos; at = text.find(p, at + 1)) {
+      std::fill(marked.begin() + static_cast<std::ptrdiff_t>(at),
+                marked.begin() + static_cast<std::ptrdiff_t>(at + p.size()), true);
+    }
+  }
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!marked[i]) {
+      out += text[i];
+    } else if (i == 0 || !marked[i - 1]) {
+      out += replacement;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> all_forms(const std::vector<std::string>& secrets, const ce::mask_options& options) {
+  std::vector<std::string> patterns;
+  for (const auto& s : secrets) {
+    const auto f = ce::masker::forms(s, options);
+    patterns.insert(patterns.end(), f.begin(), f.end());
+  }
+  return patterns;
+}
+
+// Writes `text` in the pieces `cuts` marks (sorted offsets) and finishes.
+std::string stream_mask(const std::shared_ptr<const ce::masker>& m, std::string_view text,
+                        const std::vector<std::size_t>& cuts) {
+  ce::mask_stream stream(m);
+  std::string out;
+  std::size_t at = 0;
+  for (const std::size_t cut : cuts) {
+    stream.write(text.substr(at, cut - at), out);
+    at = cut;
+  }
+  stream.write(text.substr(at), out);
+  stream.finish(out);
+  return out;
+}
+
+std::string filter(std::string_view value, std::string_view name) {
+  ce::variables vars;
+  vars.set("S", std::string(value));
+  const auto r = ce::evaluate("#{S | " + std::string(name) + "}", vars);
+  EXPECT_TRUE(r.output.has_value());
+  return r.output.value_or("");
+}
+
+ce::mask_options raw_only() {
+  ce::mask_options o;
+  o.encodings = false;
+  return o;
+}
+
+TEST(masker, masks_every_occurrence_with_eight_asterisks) {
+  const auto m = ce::masker::make({"hunter22"});
+  EXPECT_EQ(m->mask("pw=hunter22; again hunter22."), "pw=********; again ********.");
+  EXPECT_EQ(m->mask("hunter2 is not it"), "hunter2 is not it");
+  EXPECT_EQ(m->mask(""), "");
+  EXPECT_EQ(m->options().replacement, "********");
+}
+
+TEST(masker, matching_is_exact_and_case_sensitive) {
+  const auto m = ce::masker::make({"Secret99"});
+  EXPECT_EQ(m->mask("secret99 SECRET99 Secret99"), "secret99 SECRET99 ********");
+}
+
+TEST(masker, custom_replacement) {
+  ce::mask_options o;
+  o.replacement = "[masked]";
+  const auto m = ce::masker::make({"abcd"}, o);
+  EXPECT_EQ(m->mask("x abcd y"), "x [masked] y");
+}
+
+TEST(masker, overlapping_secrets_merge_into_one_replacement) {
+  const auto m = ce::masker::make({"abcdef", "defghi"}, raw_only());
+  EXPECT_EQ(m->mask("xabcdefghiy"), "x********y");
+  EXPECT_EQ(m->mask("xabcdefy defghiz"), "x********y ********z");
+}
+
+TEST(masker, nested_secrets_give_one_replacement) {
+  const auto m = ce::masker::make({"password123", "word"}, raw_only());
+  EXPECT_EQ(m->mask("[password123]"), "[********]");
+  EXPECT_EQ(m->mask("[word]"), "[********]");
+  EXPECT_EQ(m->mask("[swordfish]"), "[s********fish]");
+}
+
+TEST(masker, touching_occurrences_merge_and_separated_ones_do_not) {
+  const auto m = ce::masker::make({"abcd", "wxyz"}, raw_only());
+  EXPECT_EQ(m->mask("abcdabcd"), "********");
+  EXPECT_EQ(m->mask("abcdwxyz"), "********");
+  EXPECT_EQ(m->mask("abcd-wxyz"), "********-********");
+  EXPECT_EQ(m->mask("abcabcdd"), "abc********d");
+}
+
+TEST(masker, self_overlapping_secret) {
+  const auto m = ce::masker::make({"aaaa"}, raw_only());
+  EXPECT_EQ(m->mask("aaa"), "aaa");
+  EXPECT_EQ(m->mask("baaaaaaab"), "b********b");
+  const auto n = ce::masker::make({"abab"}, raw_only());
+  EXPECT_EQ(n->mask("abababa!"), "********a!");
+}
+
+TEST(masker, secret_that_is_a_prefix_of_another) {
+  const auto m = ce::masker::make({"abcd", "abcdefgh"}, raw_only());
+  EXPECT_EQ(m->mask("abcdefgh"), "********");
+  EXPECT_EQ(m->mask("abcdefg"), "********efg");
+  EXPECT_EQ(m->mask("abcdxyz"), "********xyz");
+
+  ce::mask_stream s(m);
+  std::string out;
+  s.write("abcd", out);
+  EXPECT_EQ(out, "");  // may still become abcdefgh
+  EXPECT_EQ(s.held_text(), "abcd");
+  s.write("ef", out);
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(s.held(), 6u);
+  s.write("!", out);
+  EXPECT_EQ(out, "********ef!");
+  EXPECT_EQ(s.held(), 0u);
+}
+
+TEST(masker, empty_secret_set_passes_everything_at_once) {
+  const auto m = ce::masker::make({});
+  EXPECT_EQ(m->pattern_count(), 0u);
+  EXPECT_EQ(m->longest_pattern(), 0u);
+  EXPECT_EQ(m->mask("anything at all"), "anything at all");
+  ce::mask_stream s(m);
+  std::string out;
+  s.write("partial", out);
+  EXPECT_EQ(out, "partial");
+  EXPECT_EQ(s.held(), 0u);
+
+  ce::mask_stream none(nullptr);  // a null masker masks nothing
+  none.write("x", out);
+  EXPECT_EQ(out, "partialx");
+}
+
+TEST(masker, length_rule_follows_octopus) {
+  EXPECT_FALSE(ce::masker::accepts("", {}));
+  EXPECT_FALSE(ce::masker::accepts("abc", {}));
+  EXPECT_TRUE(ce::masker::accepts("abcd", {}));
+  EXPECT_FALSE(ce::masker::accepts("    ", {}));
+  EXPECT_FALSE(ce::masker::accepts(" \t\r\n\u00a0", {}));  // .NET whitespace, including no-break space
+  EXPECT_TRUE(ce::masker::accepts(" ab ", {}));
+  // Characters, not bytes: three CJK characters are nine bytes but still too short.
+  EXPECT_FALSE(ce::masker::accepts("\u65e5\u672c\u8a9e", {}));
+  EXPECT_TRUE(ce::masker::accepts("\u65e5\u672c\u8a9e\u3060", {}));
+  ce::mask_options eight;
+  eight.min_length = 8;
+  EXPECT_FALSE(ce::masker::accepts("1234567", eight));
+  EXPECT_TRUE(ce::masker::accepts("12345678", eight));
+
+  const auto m = ce::masker::make({"abc", "    ", "", "abcd"});
+  EXPECT_EQ(m->secrets(), std::vector<std::string>{"abcd"});
+  EXPECT_EQ(m->mask("abc    abcd"), "abc    ********");
+  EXPECT_TRUE(ce::masker::forms("abc", {}).empty());
+}
+
+TEST(masker, pattern_count_and_longest_pattern) {
+  const auto m = ce::masker::make({"abcd", "abcd", "abcdefgh"}, raw_only());
+  EXPECT_EQ(m->secrets().size(), 2u);
+  EXPECT_EQ(m->pattern_count(), 2u);
+  EXPECT_EQ(m->longest_pattern(), 8u);
+  const auto e = ce::masker::make({"abcdefgh"});
+  EXPECT_GT(e->pattern_count(), 1u);         // base64 forms
+  EXPECT_EQ(e->longest_pattern(), 12u);      // base64 of 8 bytes, padded
+}
+
+TEST(masker, invalid_utf8_is_masked_byte_for_byte) {
+  const std::string secret = "\xff\xfe\xfd\xfc";
+  const auto m = ce::masker::make({secret});
+  EXPECT_EQ(m->mask("a\xff" + secret + "\x80z"), "a\xff********\x80z");
+  EXPECT_EQ(m->mask("\xff\xfe\xfd"), "\xff\xfe\xfd");
+  const auto n = ce::masker::make({"pass\xc3word"});
+  EXPECT_EQ(n->mask("[pass\xc3word]"), "[********]");
+}
+
+TEST(masker, every_split_of_a_stream_gives_the_one_shot_result) {
+  const auto m = ce::masker::make({"abcd", "abcdefgh", "cdef", "s3cr3t!", "zzzz"});
+  const std::string text = "xabcdefghy abcd-cdef s3cr3 s3cr3t! zzzzzzz abcdefgabcdefgh end";
+  const std::string expected = m->mask(text);
+  EXPECT_EQ(expected, reference_mask(text, all_forms(m->secrets(), m->options())));
+  for (std::size_t a = 0; a <= text.size(); ++a) {
+    EXPECT_EQ(stream_mask(m, text, {a}), expected) << "split at " << a;
+    for (std::size_t b = a; b <= text.size(); ++b) {
+      ASSERT_EQ(stream_mask(m, text, {a, b}), expected) << "splits at " << a << ", " << b;
+    }
+  }
+  std::vector<std::size_t> bytewise;
+  for (std::size_t k = 1; k < text.size(); ++k) bytewise.push_back(k);
+  EXPECT_EQ(stream_mask(m, text, bytewise), expected);
+}
+
+TEST(masker, stream_releases_everything_that_cannot_start_a_secret) {
+  const auto m = ce::masker::make({"password1"}, raw_only());
+  ce::mask_stream s(m);
+  std::string out;
+  s.write("line one\nline two\n", out);
+  EXPECT_EQ(out, "line one\nline two\n");  // no line is held
+  s.write("the pass", out);
+  EXPECT_EQ(out, "line one\nline two\nthe ");
+  EXPECT_EQ(s.held_text(), "pass");
+  s.write("port", out);  // "passp": not a prefix any more
+  EXPECT_EQ(out, "line one\nline two\nthe passport");
+  EXPECT_EQ(s.held(), 0u);
+  s.write("password", out);
+  EXPECT_EQ(s.held_text(), "password");
+  s.write("1 ok", out);
+  EXPECT_EQ(out, "line one\nline two\nthe passport******** ok");
+  s.write("passw", out);
+  s.finish(out);  // the end of the stream releases a held prefix as it is
+  EXPECT_EQ(out, "line one\nline two\nthe passport******** okpassw");
+  EXPECT_EQ(s.held(), 0u);
+}
+
+TEST(masker, a_run_split_by_a_release_gets_one_replacement) {
+  // "abcdef" matches; "efgh" may follow, so "ef" is held although it is already masked.
+  const auto m = ce::masker::make({"abcdef", "efghij"}, raw_only());
+  ce::mask_stream s(m);
+  std::string out;
+  s.write("<abcdef", out);
+  EXPECT_EQ(out, "<********");
+  EXPECT_EQ(s.held_text(), "ef");
+  s.write("ghij>", out);
+  EXPECT_EQ(out, "<********>");
+  s.write("abcdef", out);
+  s.write("ghi", out);
+  s.write("!", out);
+  EXPECT_EQ(out, "<********>********ghi!");
+  s.finish(out);
+  EXPECT_EQ(out, "<********>********ghi!");
+}
+
+TEST(masker, finish_resets_the_stream_for_reuse) {
+  const auto m = ce::masker::make({"abcdef"}, raw_only());
+  ce::mask_stream s(m);
+  std::string out;
+  s.write("abc", out);
+  s.finish(out);
+  s.write("def", out);
+  s.finish(out);
+  EXPECT_EQ(out, "abcdef");  // two streams, neither holds the secret
+  s.write("xabcdef", out);
+  s.finish(out);
+  EXPECT_EQ(out, "abcdefx********");
+}
+
+TEST(masker, multi_line_secret_matches_as_written_and_with_either_line_break) {
+  const std::string lf = "-----BEGIN KEY-----\nMIIEowIBAAKCAQEA\n-----END KEY-----";
+  const std::string crlf = "-----BEGIN KEY-----\r\nMIIEowIBAAKCAQEA\r\n-----END KEY-----";
+  const std::string joined = "-----BEGIN KEY-----MIIEowIBAAKCAQEA-----END KEY-----";
+  for (const auto& secret : {lf, crlf}) {
+    const auto m = ce::masker::make({secret});
+    EXPECT_EQ(m->mask("key:\n" + lf + "\ndone"), "key:\n********\ndone");
+    EXPECT_EQ(m->mask("key:\r\n" + crlf + "\r\ndone"), "key:\r\n********\r\ndone");
+    EXPECT_EQ(m->mask("flat " + joined + "."), "flat ********.");  // what Octopus matches
+    // Lines on their own are not secrets: a PEM header alone stays visible.
+    EXPECT_EQ(m->mask("-----BEGIN KEY-----"), "-----BEGIN KEY-----");
+  }
+  const auto m = ce::masker::make({lf});
+  for (std::size_t cut = 0; cut <= lf.size(); ++cut) {
+    const std::string text = "<" + lf + ">";
+    ASSERT_EQ(stream_mask(m, text, {cut}), "<********>") << cut;
+  }
+}
+
+TEST(masker, line_break_forms_obey_the_length_rule) {
+  // "ab\r\nc" has 5 characters, but without its line break it is "abc", too short to mask.
+  EXPECT_EQ(ce::masker::forms("ab\r\nc", raw_only()), (std::vector<std::string>{"ab\nc", "ab\r\nc"}));
+  EXPECT_EQ(ce::masker::forms("ab\ncd", raw_only()), (std::vector<std::string>{"ab\ncd", "ab\r\ncd", "abcd"}));
+}
+
+TEST(masker, base64_of_the_value_and_inside_longer_base64) {
+  const std::string secret = "Tr0ub4dor&3x";
+  const auto m = ce::masker::make({secret});
+  const std::string encoded = filter(secret, "ToBase64");
+  EXPECT_EQ(m->mask("b64: " + encoded + " ok"), "b64: ******** ok");
+  // The secret at each byte alignment inside a longer encoded text (basic auth and the like): the
+  // characters that depend only on the secret are masked; the neighbours' characters stay.
+  for (const std::string prefix : {"user:", "user1:", "user12:"}) {
+    const std::string blob = filter(prefix + secret + "@example.com", "ToBase64");
+    const std::string masked = m->mask(blob);
+    EXPECT_NE(masked, blob) << prefix;
+    EXPECT_NE(masked.find("********"), std::string::npos) << prefix;
+    const std::size_t first = (8 * prefix.size() + 5) / 6;
+    const std::size_t last = 8 * (prefix.size() + secret.size()) / 6;
+    EXPECT_EQ(masked, blob.substr(0, first) + "********" + blob.substr(last)) << prefix;
+  }
+  // URL-safe base64 (JWT style) too.
+  std::string url = encoded;
+  for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  url.erase(url.find_last_not_of('=') + 1);
+  EXPECT_EQ(m->mask("jwt." + url + ".sig"), "jwt.********.sig");
+}
+
+TEST(masker, base64_fragments_need_six_characters) {
+  // A 4-character value: the padded encoding is masked, but its 4- and 5-character fragments are not
+  // registered (they would match too much).
+  const auto forms = ce::masker::forms("abcd", {});
+  for (const auto& f : forms) EXPECT_GE(f.size(), 4u);
+  EXPECT_NE(std::find(forms.begin(), forms.end(), "YWJjZA=="), forms.end());
+  for (const auto& f : forms) {
+    if (f != "abcd") {
+      EXPECT_GE(f.size(), 6u) << f;
+    }
+  }
+}
+
+TEST(masker, url_encoded_forms) {
+  const std::string secret = "p@ss w0rd/+!x";
+  const auto m = ce::masker::make({secret});
+  const std::string data = filter(secret, "UriDataEscape");  // Uri.EscapeDataString
+  EXPECT_EQ(data, "p%40ss%20w0rd%2F%2B%21x");
+  EXPECT_EQ(m->mask("?q=" + data + "&x=1"), "?q=********&x=1");
+  EXPECT_EQ(m->mask("?q=p%40ss+w0rd%2F%2B%21x&"), "?q=********&");    // form encoding
+  EXPECT_EQ(m->mask("?q=p%40ss%20w0rd%2f%2b%21x&"), "?q=********&");  // lower-case hex
+  EXPECT_EQ(m->mask("?q=p%40ss%20w0rd%2F%2B!x&"), "?q=********&");    // encodeURIComponent
+}
+
+TEST(masker, json_escaped_forms) {
+  const std::string secret = "say \"hi\"\\ to\n</tag>\x01 caf\xc3\xa9";
+  const auto m = ce::masker::make({secret});
+  const std::string octostache = filter(secret, "JsonEscape");
+  EXPECT_EQ(m->mask("{\"v\":\"" + octostache + "\"}"), "{\"v\":\"********\"}");
+  const std::string newtonsoft = "say \\\"hi\\\"\\\\ to\\n</tag>\\u0001 caf\xc3\xa9";
+  EXPECT_EQ(m->mask("{\"v\":\"" + newtonsoft + "\"}"), "{\"v\":\"********\"}");
+  const std::string python = "say \\\"hi\\\"\\\\ to\\n</tag>\\u0001 caf\\u00e9";
+  EXPECT_EQ(m->mask("{\"v\": \"" + python + "\"}"), "{\"v\": \"********\"}");
+  const std::string php = "say \\\"hi\\\"\\\\ to\\n<\\/tag>\\u0001 caf\\u00e9";
+  EXPECT_EQ(m->mask("{\"v\":\"" + php + "\"}"), "{\"v\":\"********\"}");
+  const std::string go = "say \\\"hi\\\"\\\\ to\\n\\u003c/tag\\u003e\\u0001 caf\xc3\xa9";
+  EXPECT_EQ(m->mask("{\"v\":\"" + go + "\"}"), "{\"v\":\"********\"}");
+  const std::string stj = "say \\u0022hi\\u0022\\\\ to\\n\\u003C/tag\\u003E\\u0001 caf\\u00E9";
+  EXPECT_EQ(m->mask("{\"v\":\"" + stj + "\"}"), "{\"v\":\"********\"}");
+}
+
+TEST(masker, encodings_can_be_turned_off) {
+  const std::string secret = "Tr0ub4dor&3x";
+  const auto m = ce::masker::make({secret}, raw_only());
+  EXPECT_EQ(m->pattern_count(), 1u);
+  const std::string encoded = filter(secret, "ToBase64");
+  EXPECT_EQ(m->mask(encoded), encoded);
+  EXPECT_EQ(m->mask(secret), "********");
+}
+
+TEST(masker, update_applies_to_text_not_yet_released) {
+  auto m = ce::masker::make({"first-secret"});
+  ce::mask_stream s(m);
+  std::string out;
+  s.write("a first-", out);
+  EXPECT_EQ(out, "a ");
+  EXPECT_EQ(s.held_text(), "first-");
+  // A script registers "first-other" while "first-" is held: it reaches the held text too.
+  m = m->with({"first-other"});
+  s.update(m);
+  EXPECT_EQ(out, "a ");
+  s.write("other; first-other; first-secret", out);
+  s.finish(out);
+  EXPECT_EQ(out, "a ********; ********; ********");
+}
+
+TEST(masker, update_finds_new_secrets_wholly_inside_the_held_text) {
+  auto m = ce::masker::make({"abcdefghij"}, raw_only());
+  ce::mask_stream s(m);
+  std::string out;
+  s.write("<abcdefg", out);
+  EXPECT_EQ(s.held_text(), "abcdefg");
+  s.update(m->with({"bcde"}));
+  s.write("!", out);
+  EXPECT_EQ(out, "<a********fg!");
+}
+
+TEST(masker, update_never_unmasks_and_released_text_stays) {
+  auto m = ce::masker::make({"abcdef", "efghijkl"}, raw_only());
+  ce::mask_stream s(m);
+  std::string out;
+  s.write("abcdef", out);
+  EXPECT_EQ(out, "********");
+  EXPECT_EQ(s.held_text(), "ef");
+  s.update(ce::masker::make({}));  // a masker without those secrets
+  s.write("gh", out);
+  s.finish(out);
+  EXPECT_EQ(out, "********gh");  // "ef" was already masked
+}
+
+TEST(masker, with_shares_the_automaton_when_nothing_is_new) {
+  const auto m = ce::masker::make({"abcdef"});
+  const auto same = m->with({"abcdef", "abc", "   "});
+  EXPECT_EQ(&same->automaton(), &m->automaton());
+  const auto more = m->with({"ghijkl"});
+  EXPECT_NE(&more->automaton(), &m->automaton());
+  EXPECT_EQ(more->secrets(), (std::vector<std::string>{"abcdef", "ghijkl"}));
+  EXPECT_EQ(more->mask("abcdef ghijkl"), "******** ********");
+  EXPECT_EQ(m->mask("ghijkl"), "ghijkl");  // the original is unchanged
+}
+
+TEST(masker, replacement_text_is_never_scanned_again) {
+  const auto m = ce::masker::make({"****", "x*******"}, raw_only());
+  EXPECT_EQ(m->mask("a****b"), "a********b");
+  EXPECT_EQ(m->mask("x****"), "x********");
+}
+
+TEST(masker, many_secrets_agree_with_the_reference) {
+  // Enough patterns that most states are sparse (past the dense budget), with shared prefixes.
+  std::mt19937 rng(7);
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-_";
+  auto token = [&](std::size_t n) {
+    std::string s;
+    for (std::size_t k = 0; k < n; ++k) s += alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  std::vector<std::string> secrets;
+  for (int k = 0; k < 3000; ++k) secrets.push_back((k % 3 == 0 ? "pre" : "") + token(4 + rng() % 30));
+  const auto m = ce::masker::make(secrets);
+  std::string text;
+  for (int line = 0; line < 3000; ++line) {
+    text += token(rng() % 40) + " ";
+    if (line % 7 == 0) text += secrets[rng() % secrets.size()];
+    if (line % 11 == 0) text += ce::masker::forms(secrets[rng() % secrets.size()], {}).back();
+    if (line % 13 == 0) text += secrets[rng() % secrets.size()].substr(0, 5);
+    text += "\n";
+  }
+  const std::string expected = reference_mask(text, all_forms(m->secrets(), m->options()));
+  EXPECT_EQ(m->mask(text), expected);
+  std::vector<std::size_t> cuts;
+  for (std::size_t at = 0; at < text.size(); at += 1 + rng() % 97) cuts.push_back(at);
+  EXPECT_EQ(stream_mask(m, text, cuts), expected);
+}
+
+TEST(masker, short_patterns_use_the_smaller_prefilters) {
+  ce::mask_options one;
+  one.min_length = 1;
+  one.encodings = false;
+  const auto m = ce::masker::make({"x", "yz", "abc"}, one);
+  EXPECT_EQ(m->mask("axbyzabcx"), "a********b********");
+  ce::mask_options two = one;
+  two.min_length = 2;
+  const auto n = ce::masker::make({"x", "yz", "abc"}, two);
+  EXPECT_EQ(n->mask("axbyzabc!"), "axb********!");
+  const std::string text = "yz abyzc xabcx ab";
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    ASSERT_EQ(stream_mask(m, text, {cut}), m->mask(text));
+    ASSERT_EQ(stream_mask(n, text, {cut}), n->mask(text));
+  }
+}
+
+}  // namespace
