@@ -32,9 +32,9 @@ constexpr std::size_t log_lines = 120'000;
 
 struct workload {
   std::vector<std::string> secrets;
-  std::string log;       // with secrets
-  std::string clean;     // the same lines without secrets
-  std::string utf8;      // Cyrillic words, no ASCII letters
+  std::string log;    // with secrets
+  std::string clean;  // the same lines without secrets
+  std::string utf8;   // Cyrillic words, no ASCII letters
   std::vector<std::size_t> line_ends;
   std::shared_ptr<const ce::masker> masker;
 };
@@ -57,9 +57,10 @@ const workload& get_workload(std::size_t secret_count, bool short_secrets = fals
   for (std::size_t k = 0; k < secret_count; ++k) {
     w.secrets.push_back(short_secrets ? token(rng, 4 + rng() % 4) : token(rng, 8 + rng() % 33));
   }
-  static const std::vector<std::string> cyrillic = {"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
-                                                     "\xd0\xbc\xd0\xb8\xd1\x80", "\xd0\xb6\xd1\x83\xd1\x80\xd0\xbd\xd0\xb0\xd0\xbb",
-                                                     "\xd1\x81\xd0\xbe\xd0\xb1\xd1\x8b\xd1\x82\xd0\xb8\xd0\xb5"};
+  static const std::vector<std::string> cyrillic = {
+      "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", "\xd0\xbc\xd0\xb8\xd1\x80",
+      "\xd0\xb6\xd1\x83\xd1\x80\xd0\xbd\xd0\xb0\xd0\xbb",
+      "\xd1\x81\xd0\xbe\xd0\xb1\xd1\x8b\xd1\x82\xd0\xb8\xd0\xb5"};
   for (std::size_t i = 0; i < log_lines; ++i) {
     std::string line;
     for (int k = 0; k < 12; ++k) line += (k ? " " : "") + words[rng() % words.size()];

@@ -21,9 +21,11 @@
 // the length of the longest suffix of the text read that some pattern still extends.
 //
 // *Skipping.* Walking the automaton costs a dependent memory access per byte, and with many secrets almost
-// every letter leads away from the root. So the scan alternates: in prefilter mode it tests every position
-// with a table of the patterns' first q bytes (q = 4 when every pattern has at least 4 bytes: a hashed
-// bit set; q = 2 or 1: exact tables), which needs no state and pipelines well. A position that passes
+// every letter leads away from the root. So the scan alternates: in prefilter mode it tests positions
+// against a table of the patterns' first q bytes (q = 4 when every pattern has at least 4 bytes: a Bloom
+// filter; q = 2 or 1: exact tables), which needs no state and pipelines well. When every pattern has at
+// least w > 4 bytes (w <= 8), a second Bloom filter of the 4-grams at offsets 0..w-4 lets one test rule out
+// w-3 starts, so only one position in w-3 is probed. A position that passes the first table
 // restarts the automaton at the root there (no pattern can start at a position that failed); exact mode
 // continues until that candidate is resolved and the live prefix is shorter than q, then prefiltering
 // resumes where the live prefix starts. Invariant: no occurrence starts before the prefilter's position,
@@ -131,8 +133,8 @@ class mask_automaton {
 
   std::uint32_t next(std::uint32_t s, std::uint8_t cls) const;
   bool gram_passes(const unsigned char* p) const;
-  /// First position in [from, n - q] whose q bytes begin some pattern, or the start of the tail of the
-  /// last q - 1 positions (never before `from`) when there is none.
+  /// First position in [from, n - q] whose q bytes pass the table (they may begin a pattern), or the start
+  /// of the tail of the last q - 1 positions (never before `from`) when there is none.
   std::size_t next_candidate(const unsigned char* t, std::size_t from, std::size_t n) const;
 
   std::array<std::uint8_t, 256> class_of_{};
@@ -142,7 +144,7 @@ class mask_automaton {
   std::uint32_t dense_count_ = 0;
   std::size_t pattern_count_ = 0;
   std::size_t longest_ = 0;
-  std::uint32_t gram_ = 1;              // q: 4, 2 or 1
+  std::uint32_t gram_ = 1;  // q: 4, 2 or 1
   // q = 4: `first_` holds every pattern's first 4 bytes. With window w = min(shortest pattern, 8) > 4,
   // `block_` holds the 4-grams at offsets 0..w-4 of every pattern, so one test at position p rules out
   // every start in [p-(w-4), p], and the scan probes one position in w-3.
@@ -291,7 +293,7 @@ bool mask_automaton::gram_passes(const unsigned char* p) const {
 
 std::size_t mask_automaton::next_candidate(const unsigned char* t, std::size_t from, std::size_t n) const {
   const std::size_t tail = n + 1 > gram_ ? n + 1 - gram_ : 0;  // first position without q bytes after it
-  std::size_t p = from;  // every start before p is ruled out
+  std::size_t p = from;                                        // every start before p is ruled out
   if (gram_ == 4 && window_ > 4) {
     // Probe one position per block; a probe that passes is resolved start by start.
     const std::size_t reach = window_ - 4;
@@ -310,8 +312,12 @@ std::size_t mask_automaton::next_candidate(const unsigned char* t, std::size_t f
       std::uint64_t x;
       std::memcpy(&x, t + p, 8);
       if constexpr (std::endian::native == std::endian::little) {
-        if (first_.test(static_cast<std::uint32_t>(x)) | first_.test(static_cast<std::uint32_t>(x >> 8)) |
-            first_.test(static_cast<std::uint32_t>(x >> 16)) | first_.test(static_cast<std::uint32_t>(x >> 24))) {
+        // Bitwise OR of the four tests (not ||): no branch per position.
+        const unsigned any = static_cast<unsigned>(first_.test(static_cast<std::uint32_t>(x))) |
+                             static_cast<unsigned>(first_.test(static_cast<std::uint32_t>(x >> 8))) |
+                             static_cast<unsigned>(first_.test(static_cast<std::uint32_t>(x >> 16))) |
+                             static_cast<unsigned>(first_.test(static_cast<std::uint32_t>(x >> 24)));
+        if (any != 0) {
           break;
         }
       } else if (gram_passes(t + p) || gram_passes(t + p + 1) || gram_passes(t + p + 2) ||
@@ -426,11 +432,11 @@ std::string url_encode(std::string_view s, bool lower, bool plus, bool marks) {
 
 // How one JSON serialiser writes a string's contents.
 struct json_style {
-  bool upper = false;   // \u00XX rather than \u00xx
-  bool slash = false;   // / as \/ (PHP)
-  bool ascii = false;   // non-ASCII as \uXXXX, astral characters as surrogate pairs
-  bool html = false;    // < > & as \u003c \u003e \u0026 (Go, System.Text.Json)
-  bool dotnet = false;  // System.Text.Json's default encoder: " ' + ` DEL as \u00XX too
+  bool upper = false;    // \u00XX rather than \u00xx
+  bool slash = false;    // / as \/ (PHP)
+  bool ascii = false;    // non-ASCII as \uXXXX, astral characters as surrogate pairs
+  bool html = false;     // < > & as \u003c \u003e \u0026 (Go, System.Text.Json)
+  bool dotnet = false;   // System.Text.Json's default encoder: " ' + ` DEL as \u00XX too
   bool minimal = false;  // only " \ CR LF TAB (Octostache's JsonEscape filter); other controls stay raw
 };
 
@@ -521,7 +527,7 @@ void add_patterns(std::string_view secret, const mask_options& options, std::vec
   out.emplace_back(secret);
 
   // Line-break forms: the value with LF breaks, with CRLF breaks, and without breaks (what Octopus
-  // matches). Each must pass the length rule itself: "ab\r\ncd" without breaks is too short to mask.
+  // matches). Each must pass the length rule itself: "ab\r\nc" without breaks is "abc", too short to mask.
   if (secret.find('\n') != std::string_view::npos) {
     std::string lf = replace_all(secret, "\r\n", "\n");
     std::string crlf = replace_all(lf, "\n", "\r\n");
@@ -570,13 +576,13 @@ void add_encodings(std::string_view secret, const mask_options& options, std::ve
 
   // JSON string escaping as common serialisers write it.
   static constexpr json_style json_styles[] = {
-      {},                                                                   // Newtonsoft, nlohmann, JS
-      {.minimal = true},                                                    // Octostache's JsonEscape
-      {.upper = true},                                                      // \u00XX in upper case
-      {.ascii = true},                                                      // Python json.dumps
-      {.slash = true, .ascii = true},                                       // PHP json_encode
-      {.html = true},                                                       // Go encoding/json
-      {.upper = true, .ascii = true, .html = true, .dotnet = true},         // System.Text.Json
+      {},                                                            // Newtonsoft, nlohmann, JS
+      {.minimal = true},                                             // Octostache's JsonEscape
+      {.upper = true},                                               // \u00XX in upper case
+      {.ascii = true},                                               // Python json.dumps
+      {.slash = true, .ascii = true},                                // PHP json_encode
+      {.html = true},                                                // Go encoding/json
+      {.upper = true, .ascii = true, .html = true, .dotnet = true},  // System.Text.Json
   };
   for (const auto& style : json_styles) {
     if (auto form = json_escape(secret, style)) add(std::move(*form));
@@ -757,7 +763,8 @@ void mask_stream::release(std::uint64_t limit, std::string_view in, std::string&
     held_.append(in);
   }
   held_begin_ = limit;
-  const auto kept = std::find_if(spans_.begin(), spans_.end(), [limit](const auto& s) { return s.end > limit; });
+  const auto kept =
+      std::find_if(spans_.begin(), spans_.end(), [limit](const auto& s) { return s.end > limit; });
   spans_.erase(spans_.begin(), kept);
 }
 

@@ -663,10 +663,10 @@ int run_script(const script_run_options& o) {
     a = replace_dir(replace_libexec(std::move(a), from_libexec), dir.path());
     // A helper program of cuttle's own (the C# script host) that is not there: say how to get it.
     if (from_libexec && ::access(a.c_str(), R_OK) != 0) {
-      report(
-          "error: " + std::string(bs::language_name(*language)) + " scripts need " + a +
-          ", which is missing; build cuttle with the .NET SDK installed (scripts/setup.sh installs it), or "
-          "set CUTTLE_LIBEXEC_DIR to the directory that holds it");
+      report("error: " + std::string(bs::language_name(*language)) + " scripts need " + a +
+             ", which is missing; install the .NET SDK and rebuild cuttle (the build makes the host when "
+             "dotnet is on PATH), or "
+             "set CUTTLE_LIBEXEC_DIR to the directory that holds it");
       return run_exit::interpreter_missing;
     }
   }

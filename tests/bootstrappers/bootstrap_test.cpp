@@ -53,7 +53,7 @@ TEST(languages, names_and_support) {
   }
   EXPECT_TRUE(bs::is_supported(bs::language::bash));
   EXPECT_TRUE(bs::is_supported(bs::language::python));
-  EXPECT_FALSE(bs::is_supported(bs::language::csharp));
+  EXPECT_TRUE(bs::is_supported(bs::language::csharp));
   EXPECT_FALSE(bs::is_supported(bs::language::fsharp));
   EXPECT_FALSE(bs::is_supported(bs::language::powershell));
 }
@@ -116,7 +116,7 @@ TEST(plans, python_plan_runs_the_bootstrap_with_the_script_and_arguments) {
 }
 
 TEST(plans, unsupported_languages_have_no_plan_and_no_preamble) {
-  for (const auto l : {bs::language::csharp, bs::language::fsharp, bs::language::powershell}) {
+  for (const auto l : {bs::language::fsharp, bs::language::powershell}) {
     const auto plan = bs::plan_launch(l, "/abs/x", {}, {});
     EXPECT_TRUE(plan.argv.empty());
     EXPECT_TRUE(plan.files.empty());

@@ -84,6 +84,22 @@ TEST(masker, masks_every_occurrence_with_eight_asterisks) {
   EXPECT_EQ(m->options().replacement, "********");
 }
 
+TEST(masker, the_header_example_holds) {
+  auto m = ce::masker::make({"hunter22", "s3cr3t-token"});
+  EXPECT_EQ(m->mask("password=hunter22"), "password=********");
+  ce::mask_stream stream(m);
+  std::string out;
+  stream.write("token: s3cr", out);
+  EXPECT_EQ(out, "token: ");
+  stream.write("3t-token\n", out);
+  EXPECT_EQ(out, "token: ********\n");
+  m = m->with({"late-secret"});
+  stream.update(m);
+  stream.write("a late-secret", out);
+  stream.finish(out);
+  EXPECT_EQ(out, "token: ********\na ********");
+}
+
 TEST(masker, matching_is_exact_and_case_sensitive) {
   const auto m = ce::masker::make({"Secret99"});
   EXPECT_EQ(m->mask("secret99 SECRET99 Secret99"), "secret99 SECRET99 ********");
@@ -187,8 +203,8 @@ TEST(masker, pattern_count_and_longest_pattern) {
   EXPECT_EQ(m->pattern_count(), 2u);
   EXPECT_EQ(m->longest_pattern(), 8u);
   const auto e = ce::masker::make({"abcdefgh"});
-  EXPECT_GT(e->pattern_count(), 1u);         // base64 forms
-  EXPECT_EQ(e->longest_pattern(), 12u);      // base64 of 8 bytes, padded
+  EXPECT_GT(e->pattern_count(), 1u);     // base64 forms
+  EXPECT_EQ(e->longest_pattern(), 12u);  // base64 of 8 bytes, padded
 }
 
 TEST(masker, invalid_utf8_is_masked_byte_for_byte) {
@@ -292,7 +308,8 @@ TEST(masker, multi_line_secret_matches_as_written_and_with_either_line_break) {
 TEST(masker, line_break_forms_obey_the_length_rule) {
   // "ab\r\nc" has 5 characters, but without its line break it is "abc", too short to mask.
   EXPECT_EQ(ce::masker::forms("ab\r\nc", raw_only()), (std::vector<std::string>{"ab\nc", "ab\r\nc"}));
-  EXPECT_EQ(ce::masker::forms("ab\ncd", raw_only()), (std::vector<std::string>{"ab\ncd", "ab\r\ncd", "abcd"}));
+  EXPECT_EQ(ce::masker::forms("ab\ncd", raw_only()),
+            (std::vector<std::string>{"ab\ncd", "ab\r\ncd", "abcd"}));
 }
 
 TEST(masker, base64_of_the_value_and_inside_longer_base64) {

@@ -30,7 +30,8 @@ void mark(std::string_view text, const std::vector<std::string>& patterns, std::
   }
 }
 
-std::string replace_runs(std::string_view text, const std::vector<bool>& marked, std::string_view replacement) {
+std::string replace_runs(std::string_view text, const std::vector<bool>& marked,
+                         std::string_view replacement) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (!marked[i]) {
@@ -59,7 +60,8 @@ bool contains_any(std::string_view text, const std::vector<std::string>& pattern
 /// Secrets from a small alphabet, so they overlap, nest and share prefixes; with line breaks, characters
 /// that URL and JSON encode, and non-ASCII. Never '*', the replacement's character.
 rc::Gen<std::string> secret_gen() {
-  static const std::vector<std::string> pieces = {"a", "b", "a", "b", "c", "\n", "\r\n", " ", "%", "\"", "/", "\xc3\xa9"};
+  static const std::vector<std::string> pieces = {"a",    "b", "a", "b",  "c", "\n",
+                                                  "\r\n", " ", "%", "\"", "/", "\xc3\xa9"};
   return rc::gen::map(rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(pieces)),
                       [](const std::vector<std::string>& parts) {
                         std::string s;
@@ -75,7 +77,8 @@ struct setup {
 
 rc::Gen<setup> setup_gen() {
   return rc::gen::build<setup>(
-      rc::gen::set(&setup::secrets, rc::gen::resize(12, rc::gen::container<std::vector<std::string>>(secret_gen()))),
+      rc::gen::set(&setup::secrets,
+                   rc::gen::resize(12, rc::gen::container<std::vector<std::string>>(secret_gen()))),
       rc::gen::set(&setup::options, rc::gen::map(rc::gen::pair(rc::gen::inRange<std::size_t>(1, 7),
                                                                rc::gen::arbitrary<bool>()),
                                                  [](const std::pair<std::size_t, bool>& p) {
@@ -92,8 +95,9 @@ std::string text_for(const std::vector<std::string>& secrets, const ce::mask_opt
   std::string text;
   for (const int kind : parts) {
     if (secrets.empty() || kind >= 4) {
-      text += *rc::gen::oneOf(rc::gen::elementOf(std::vector<std::string>{"a", "b", "c", " ", "\n", "Y", "=", "%2"}),
-                              rc::gen::resize(6, rc::gen::arbitrary<std::string>()));
+      text += *rc::gen::oneOf(
+          rc::gen::elementOf(std::vector<std::string>{"a", "b", "c", " ", "\n", "Y", "=", "%2"}),
+          rc::gen::resize(6, rc::gen::arbitrary<std::string>()));
       continue;
     }
     const std::string& s = *rc::gen::elementOf(secrets);

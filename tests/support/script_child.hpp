@@ -156,6 +156,30 @@ inline std::string replace_dir(std::string text, const std::string& dir) {
 
 }  // namespace detail
 
+/// The directory "{libexec}" stands for in a launch plan, as the runner resolves it: $CUTTLE_LIBEXEC_DIR,
+/// else the build tree's lib/cuttle (CUTTLE_TEST_LIBEXEC_DIR, defined by tests/CMakeLists.txt).
+inline std::string libexec_dir() {
+  if (const char* env = std::getenv("CUTTLE_LIBEXEC_DIR"); env != nullptr && *env != '\0') return env;
+#ifdef CUTTLE_TEST_LIBEXEC_DIR
+  return CUTTLE_TEST_LIBEXEC_DIR;
+#else
+  return "/usr/local/lib/cuttle";
+#endif
+}
+
+namespace detail {
+
+inline std::string replace_libexec(std::string text) {
+  static constexpr std::string_view placeholder = "{libexec}";
+  const std::string dir = libexec_dir();
+  for (auto at = text.find(placeholder); at != std::string::npos;
+       at = text.find(placeholder, at + dir.size()))
+    text.replace(at, placeholder.size(), dir);
+  return text;
+}
+
+}  // namespace detail
+
 /// Runs `plan` with `payload` on the channel, as `cuttle run` does; the plan's directory is removed after.
 inline script_result run_plan(const bootstrappers::launch_plan& plan, std::string_view payload,
                               const script_options& options = {}) {
@@ -171,7 +195,7 @@ inline script_result run_plan(const bootstrappers::launch_plan& plan, std::strin
   } cleanup{dir};
   for (const auto& f : plan.files) detail::write_file(dir + "/" + f.name, f.content);
   std::vector<std::string> argv;
-  for (const auto& a : plan.argv) argv.push_back(detail::replace_dir(a, dir));
+  for (const auto& a : plan.argv) argv.push_back(detail::replace_dir(detail::replace_libexec(a), dir));
 
   // The channel: written, sealed against any change, rewound; kept above the low descriptors so the
   // child's dup2 calls never overwrite it.

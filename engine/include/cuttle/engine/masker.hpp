@@ -60,7 +60,8 @@ class masker {
   /// Cost: linear in the total length of the patterns (each secret and its encodings).
   explicit masker(const std::vector<std::string>& secrets, mask_options options = {});
   /// The same, as a shared pointer, the form `mask_stream` and `with` use.
-  static std::shared_ptr<const masker> make(const std::vector<std::string>& secrets, mask_options options = {});
+  static std::shared_ptr<const masker> make(const std::vector<std::string>& secrets,
+                                            mask_options options = {});
 
   /// A masker for these secrets plus `more`, with the same options. When `more` adds nothing new, the
   /// result shares this masker's automaton; otherwise the automaton is rebuilt (batch additions).
@@ -126,10 +127,10 @@ class mask_stream {
   void release(std::uint64_t limit, std::string_view in, std::string& out);
 
   std::shared_ptr<const masker> masker_;
-  std::string held_;                       // input not released yet
-  std::uint64_t held_begin_ = 0;           // stream offset of held_[0]
-  std::uint32_t state_ = 0;                // automaton state after the last byte written
-  bool in_run_ = false;                    // the last released byte was masked
+  std::string held_;                      // input not released yet
+  std::uint64_t held_begin_ = 0;          // stream offset of held_[0]
+  std::uint32_t state_ = 0;               // automaton state after the last byte written
+  bool in_run_ = false;                   // the last released byte was masked
   std::vector<detail::mask_span> spans_;  // masked ranges that reach into held_, sorted, disjoint
 };
 
