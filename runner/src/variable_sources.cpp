@@ -1,10 +1,11 @@
 // Loading --variables / --sensitive-variables / --set in command-line order, and masking secrets in text.
-// Tested by tests/runner/cli_test.cpp
+// Tested by tests/runner/cli_test.cpp and tests/runner/run_messages_test.cpp
 
 #include "cuttle/runner/variable_sources.hpp"
 
-#include <algorithm>
+#include <memory>
 
+#include "cuttle/engine/masker.hpp"
 #include "cuttle/runner/files.hpp"
 
 namespace cuttle::runner {
@@ -35,20 +36,15 @@ bool load_variable_sources(const std::vector<variable_source>& sources, engine::
 }
 
 std::string mask_secrets(std::string_view text, const std::vector<std::string>& secrets) {
-  std::vector<const std::string*> order;
-  for (const auto& s : secrets) {
-    if (!s.empty()) order.push_back(&s);
+  // The same masker as cuttle run's output (encodings, minimum length, one replacement per run of
+  // masked bytes); built once per set of secrets, since diagnostics come one line at a time.
+  thread_local std::vector<std::string> cached_secrets;
+  thread_local std::shared_ptr<const engine::masker> cached;
+  if (!cached || cached_secrets != secrets) {
+    cached = engine::masker::make(secrets);
+    cached_secrets = secrets;
   }
-  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->size() > b->size(); });
-  std::string out(text);
-  for (const auto* secret : order) {
-    std::size_t from = 0;
-    while ((from = out.find(*secret, from)) != std::string::npos) {
-      out.replace(from, secret->size(), "********");
-      from += 8;
-    }
-  }
-  return out;
+  return cached->mask(text);
 }
 
 }  // namespace cuttle::runner

@@ -357,13 +357,19 @@ TEST(run_process_control, service_messages_in_both_quote_styles_and_across_lines
   EXPECT_TRUE(contains(read_text(out), "\"D\": null")) << read_text(out);
 }
 
-TEST(run_errors, unsupported_and_unknown_languages) {
+TEST(run_errors, missing_interpreters_and_unknown_languages) {
   temp_dir work;
   temp_dir tmp;
+  temp_dir empty_path;
   const auto ps1 = work.write("deploy.ps1", "Write-Host hi\n");
-  const auto r = cuttle_in(tmp, {"run", ps1});
-  EXPECT_EQ(r.exit_code, 2) << describe(r);
-  EXPECT_TRUE(contains(r.err, "powershell scripts are not supported yet")) << describe(r);
+  const auto r = cuttle_in(tmp, {"run", ps1}, {"PATH=" + empty_path.path().string()});
+  EXPECT_EQ(r.exit_code, 127) << describe(r);
+  EXPECT_TRUE(contains(r.err, "pwsh not found on PATH")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "PowerShell 7")) << describe(r);
+  const auto fsx = work.write("deploy.fsx", "printfn \"hi\"\n");
+  const auto f = cuttle_in(tmp, {"run", fsx}, {"PATH=" + empty_path.path().string()});
+  EXPECT_EQ(f.exit_code, 127) << describe(f);
+  EXPECT_TRUE(contains(f.err, "dotnet not found on PATH; install the .NET SDK")) << describe(f);
 
   const auto unknown = cuttle_in(tmp, {"run", "--language", "cobol", ps1});
   EXPECT_EQ(unknown.exit_code, 2) << describe(unknown);
@@ -396,16 +402,16 @@ TEST(run_errors, bad_input_exits_two) {
   }
 }
 
-TEST(run_bootstrap, prints_the_preamble_of_a_supported_language) {
-  for (const std::string lang : {"bash", "python"}) {
+TEST(run_bootstrap, prints_the_preamble_of_every_language) {
+  for (const std::string lang : {"bash", "python", "csharp", "fsharp", "powershell"}) {
     const auto r = run_process({CUTTLE_EXE, "bootstrap", "--language", lang});
     EXPECT_EQ(r.exit_code, 0) << lang << describe(r);
     EXPECT_FALSE(r.out.empty()) << lang << describe(r);
     EXPECT_TRUE(contains(r.out, "CUTTLE_VARIABLES_FD")) << lang << describe(r);
   }
-  const auto r = run_process({CUTTLE_EXE, "bootstrap", "--language", "powershell"});
+  const auto r = run_process({CUTTLE_EXE, "bootstrap", "--language", "cobol"});
   EXPECT_EQ(r.exit_code, 2) << describe(r);
-  EXPECT_TRUE(contains(r.err, "not supported yet")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "unknown language 'cobol'")) << describe(r);
 }
 
 TEST(run_help, run_and_bootstrap_help_mention_every_flag) {
