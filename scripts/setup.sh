@@ -39,6 +39,38 @@ prepare_csharp_host() {
   rm -rf "$work"
 }
 
+# PowerShell 7 (pwsh) runs .ps1 hook scripts. Debian 12 has no package for it; the .NET global tool is the
+# one other way here. When it cannot be had (the NuGet feed this machine reaches does not carry it), say so:
+# the PowerShell tests then report SKIPPED with the reason.
+prepare_powershell() {
+  if command -v pwsh >/dev/null 2>&1 || [[ -x $HOME/.dotnet/tools/pwsh ]]; then
+    echo "setup: pwsh is installed"
+    return 0
+  fi
+  if command -v dotnet >/dev/null 2>&1 &&
+      DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet tool install --global PowerShell >/dev/null 2>&1; then
+    echo "setup: installed pwsh with dotnet tool install --global PowerShell (add ~/.dotnet/tools to PATH)"
+    return 0
+  fi
+  echo "setup: pwsh (PowerShell 7) is not available (not in Debian 12; dotnet tool install --global PowerShell" \
+       "failed): .ps1 scripts need it, and the PowerShell tests skip"
+}
+
+# F# scripts run with `dotnet fsi`, part of the .NET SDK.
+report_fsharp() {
+  if command -v dotnet >/dev/null 2>&1; then
+    echo "setup: F# scripts (.fsx) run with dotnet fsi ($(dotnet --version 2>/dev/null || echo '?'))"
+  else
+    echo "setup: dotnet is not installed: F# scripts (.fsx) will not run and their tests skip"
+  fi
+}
+
+prepare_interpreters() {
+  prepare_csharp_host
+  report_fsharp
+  prepare_powershell
+}
+
 missing=()
 for package in "${packages[@]}"; do
   # `dpkg -s` also succeeds for removed packages whose config files remain, so check the status line.
@@ -49,7 +81,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "setup: all ${#packages[@]} packages are installed"
-  prepare_csharp_host
+  prepare_interpreters
   exit 0
 fi
 
@@ -67,4 +99,4 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-prepare_csharp_host
+prepare_interpreters
