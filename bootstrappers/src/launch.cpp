@@ -60,8 +60,10 @@ std::vector<script_module> script_modules(const engine::variables& vars, languag
 
 }  // namespace detail
 
-launch_plan plan_launch(language l, const std::string& script, const std::vector<std::string>& args,
-                        const engine::variables& vars) {
+namespace {
+
+launch_plan plan_of(language l, const std::string& script, const std::vector<std::string>& args,
+                    const engine::variables& vars) {
   switch (l) {
     case language::bash:
       return detail::bash_plan(script, args, vars);
@@ -75,6 +77,18 @@ launch_plan plan_launch(language l, const std::string& script, const std::vector
       return detail::powershell_plan(script, args, vars);
   }
   return {};
+}
+
+}  // namespace
+
+launch_plan plan_launch(language l, const std::string& script, const std::vector<std::string>& args,
+                        const engine::variables& vars) {
+  auto plan = plan_of(l, script, args, vars);
+  // Every plan ends with the script's path, then (perhaps after a separator) its arguments.
+  std::size_t k = plan.argv.size() >= args.size() ? plan.argv.size() - args.size() : 0;
+  while (k > 0 && plan.argv[k - 1] != script) --k;
+  plan.verbatim_from = k > 0 ? k - 1 : plan.argv.size();
+  return plan;
 }
 
 std::string preamble(language l) {

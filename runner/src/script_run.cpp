@@ -658,7 +658,8 @@ int run_script(const script_run_options& o) {
       return run_exit::usage;
     }
   }
-  for (auto& a : plan.argv) {
+  for (std::size_t k = 0; k < plan.argv.size() && k < plan.verbatim_from; ++k) {
+    auto& a = plan.argv[k];
     bool from_libexec = false;
     a = replace_dir(replace_libexec(std::move(a), from_libexec), dir.path());
     // A helper program of cuttle's own (the C# script host) that is not there: say how to get it.

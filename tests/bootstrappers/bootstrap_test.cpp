@@ -54,8 +54,8 @@ TEST(languages, names_and_support) {
   EXPECT_TRUE(bs::is_supported(bs::language::bash));
   EXPECT_TRUE(bs::is_supported(bs::language::python));
   EXPECT_TRUE(bs::is_supported(bs::language::csharp));
-  EXPECT_FALSE(bs::is_supported(bs::language::fsharp));
-  EXPECT_FALSE(bs::is_supported(bs::language::powershell));
+  EXPECT_TRUE(bs::is_supported(bs::language::fsharp));
+  EXPECT_TRUE(bs::is_supported(bs::language::powershell));
 }
 
 TEST(channel, payload_is_magic_then_sorted_pairs) {
@@ -115,12 +115,18 @@ TEST(plans, python_plan_runs_the_bootstrap_with_the_script_and_arguments) {
   EXPECT_EQ(plan.files[0].content, bs::preamble(bs::language::python));
 }
 
-TEST(plans, unsupported_languages_have_no_plan_and_no_preamble) {
-  for (const auto l : {bs::language::fsharp, bs::language::powershell}) {
-    const auto plan = bs::plan_launch(l, "/abs/x", {}, {});
-    EXPECT_TRUE(plan.argv.empty());
-    EXPECT_TRUE(plan.files.empty());
-    EXPECT_EQ(bs::preamble(l), "");
+TEST(plans, the_script_path_and_arguments_are_verbatim_in_every_language) {
+  // Placeholders are replaced in the plan's own arguments only: a path or an argument may contain them.
+  const std::vector<std::string> args = {"{dir}", "--", "{libexec}/x"};
+  for (const auto l : {bs::language::bash, bs::language::python, bs::language::csharp, bs::language::fsharp,
+                       bs::language::powershell}) {
+    const std::string script = "/abs/{dir}/deploy";
+    const auto plan = bs::plan_launch(l, script, args, {});
+    ASSERT_LT(plan.verbatim_from, plan.argv.size()) << bs::language_name(l);
+    EXPECT_EQ(plan.argv[plan.verbatim_from], script) << bs::language_name(l);
+    EXPECT_EQ(std::vector<std::string>(plan.argv.end() - 3, plan.argv.end()), args) << bs::language_name(l);
+    for (std::size_t k = 0; k < plan.verbatim_from; ++k)
+      EXPECT_NE(plan.argv[k], script) << bs::language_name(l);
   }
 }
 

@@ -428,3 +428,17 @@ TEST(run_help, run_and_bootstrap_help_mention_every_flag) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(run_arguments, placeholders_in_the_script_path_and_arguments_are_not_replaced) {
+  temp_dir work;
+  temp_dir tmp;
+  fs::create_directories(work.path() / "{dir}");
+  const auto script = work.write("{dir}/args.sh", "printf '%s\\n' \"$0\" \"$@\"\n");
+  const auto r = cuttle_in(tmp, {"run", script, "--", "{dir}", "{libexec}/x"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "{dir}\n{libexec}/x\n")) << describe(r);
+}
+
+}  // namespace

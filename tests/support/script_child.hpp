@@ -195,7 +195,10 @@ inline script_result run_plan(const bootstrappers::launch_plan& plan, std::strin
   } cleanup{dir};
   for (const auto& f : plan.files) detail::write_file(dir + "/" + f.name, f.content);
   std::vector<std::string> argv;
-  for (const auto& a : plan.argv) argv.push_back(detail::replace_dir(detail::replace_libexec(a), dir));
+  for (std::size_t k = 0; k < plan.argv.size(); ++k) {
+    const auto& a = plan.argv[k];
+    argv.push_back(k < plan.verbatim_from ? detail::replace_dir(detail::replace_libexec(a), dir) : a);
+  }
 
   // The channel: written, sealed against any change, rewound; kept above the low descriptors so the
   // child's dup2 calls never overwrite it.

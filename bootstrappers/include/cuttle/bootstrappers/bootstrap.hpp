@@ -61,6 +61,9 @@ struct launch_plan {
   };
   std::vector<file> files;
   std::vector<std::string> argv;
+  /// argv[verbatim_from...] are the script's path and arguments: passed as they are, no placeholder in
+  /// them is replaced (a path or an argument may well contain "{dir}").
+  std::size_t verbatim_from = 0;
 };
 
 /// The launch plan for `script` (an absolute path) with `args` in `l`. `vars` supplies the script modules
