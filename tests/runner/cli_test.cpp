@@ -25,14 +25,8 @@ process_result cuttle_run(std::vector<std::string> args, std::string_view input 
   return run_process(args, input);
 }
 
-std::string describe(const process_result& r) {
-  return "\n  exit: " + std::to_string(r.exit_code) + "\n  stdout: " + ::testing::PrintToString(r.out) +
-         "\n  stderr: " + ::testing::PrintToString(r.err);
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using cuttle::test::contains;
+using cuttle::test::describe;
 
 TEST(cli_render, renders_a_file_with_variables_to_stdout) {
   temp_dir dir;

@@ -25,14 +25,8 @@ using cuttle::test::read_text;
 using cuttle::test::run_process;
 using cuttle::test::temp_dir;
 
-std::string describe(const process_result& r) {
-  return "\n  exit: " + std::to_string(r.exit_code) + "\n  stdout: " + ::testing::PrintToString(r.out) +
-         "\n  stderr: " + ::testing::PrintToString(r.err);
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using cuttle::test::contains;
+using cuttle::test::describe;
 
 /// Runs `cuttle ARGS...` with TMPDIR set to `tmp` (plus `env`, NAME=VALUE entries) and checks that cuttle
 /// left nothing behind in it.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -31,6 +32,16 @@ struct process_result {
   std::string out;
   std::string err;
 };
+
+/// A process result for a failure message: exit status, stdout and stderr.
+inline std::string describe(const process_result& r) {
+  return "\n  exit: " + std::to_string(r.exit_code) + "\n  stdout: " + ::testing::PrintToString(r.out) +
+         "\n  stderr: " + ::testing::PrintToString(r.err);
+}
+
+inline bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
 
 /// Runs `argv` (argv[0] is the executable path) with `input` on stdin; waits for it to finish.
 inline process_result run_process(const std::vector<std::string>& argv, std::string_view input = {}) {
