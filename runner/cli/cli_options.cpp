@@ -126,7 +126,8 @@ their log levels.
   --fail-on-stderr            a script that exits 0 but wrote to stderr fails with status 1 (also when the
                               variable Octopus.Action.FailScriptOnErrorOutput is True)
   --mask TEXT                 mask TEXT in all output, like a sensitive value
-SIGINT, SIGTERM and SIGHUP sent to cuttle are passed on to the script's process group.
+SIGINT, SIGTERM and SIGHUP sent to cuttle are passed on to the script's process group, which gets 5 s to
+end before SIGKILL; cuttle then exits with 128+N for signal N.
 
 Exit status: the script's own (128+N when signal N ended it), or
   1    --fail-on-stderr: the script succeeded but wrote to stderr

@@ -517,6 +517,8 @@ int supervise(pid_t pid, int out_fd, int err_fd, int signal_fd, const std::optio
     deadline = clock::now() +
                std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout_seconds));
   bool timed_out = false;
+  bool terminating = false;  // SIGTERM (or the forwarded signal) sent; SIGKILL follows at the deadline
+  int stop_signal = 0;       // the signal that stopped cuttle, if one did
   std::array<int, 2> pipes{out_fd, err_fd};
   constexpr std::array<log_stream, 2> streams{log_stream::out, log_stream::err};
   std::vector<char> buffer(65536);
@@ -549,8 +551,9 @@ int supervise(pid_t pid, int out_fd, int err_fd, int signal_fd, const std::optio
     if (ready < 0 && errno != EINTR) break;
     if (ready == 0) output.idle_flush();
     if (has_deadline && clock::now() >= deadline) {
-      if (!timed_out) {
+      if (!terminating) {
         timed_out = true;
+        terminating = true;
         output.note(log_level::error,
                     fmt::format("the script ran longer than --timeout {} s; stopping it (SIGTERM to its "
                                 "process group)",
@@ -570,7 +573,15 @@ int supervise(pid_t pid, int out_fd, int err_fd, int signal_fd, const std::optio
       signalfd_siginfo info{};
       while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         const int sig = static_cast<int>(info.ssi_signo);
-        if (sig != SIGCHLD) ::kill(-pid, sig);  // SIGINT, SIGTERM, SIGHUP go to the script's group
+        if (sig == SIGCHLD) continue;
+        ::kill(-pid, sig);  // SIGINT, SIGTERM, SIGHUP go to the script's group
+        if (!terminating) {
+          // cuttle is being stopped: the group gets the grace period, then SIGKILL.
+          stop_signal = sig;
+          terminating = true;
+          has_deadline = true;
+          deadline = clock::now() + kill_grace;
+        }
       }
       const pid_t w = ::waitpid(pid, &status, WNOHANG);
       if (w == pid) exited = true;
@@ -592,6 +603,10 @@ int supervise(pid_t pid, int out_fd, int err_fd, int signal_fd, const std::optio
   if (timed_out) {
     ::kill(-pid, SIGKILL);  // anything of the script's still running
     return run_exit::timed_out;
+  }
+  if (stop_signal != 0) {
+    ::kill(-pid, SIGKILL);
+    return 128 + stop_signal;
   }
   return exit_code_of(status);
 }

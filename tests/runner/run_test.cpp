@@ -309,8 +309,21 @@ TEST(run_process_control, sigterm_to_cuttle_reaches_the_script) {
   const auto script =
       work.write("trap.sh", "trap 'echo got TERM; exit 5' TERM\nkill -TERM $PPID\nsleep 10 &\nwait\n");
   const auto r = cuttle_in(tmp, {"run", script});
-  EXPECT_EQ(r.exit_code, 5) << describe(r);
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << describe(r);  // cuttle was stopped: 128+signal, as a shell does
   EXPECT_TRUE(contains(r.out, "got TERM")) << describe(r);
+}
+
+TEST(run_process_control, a_script_that_ignores_sigterm_is_killed_after_the_grace_period) {
+  temp_dir work;
+  temp_dir tmp;
+  const auto script =
+      work.write("stubborn.sh", "trap '' TERM\nkill -TERM $PPID\nsleep 30\necho not-reached\n");
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = cuttle_in(tmp, {"run", script});
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << describe(r);
+  EXPECT_FALSE(contains(r.out, "not-reached")) << describe(r);
+  EXPECT_LT(took, std::chrono::seconds(20)) << "SIGKILL should follow SIGTERM after 5 s";
 }
 
 TEST(run_process_control, killed_script_exits_128_plus_the_signal) {
