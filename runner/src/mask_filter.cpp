@@ -1,5 +1,5 @@
 // `cuttle mask`: stdin through one engine::mask_stream to stdout.
-// Tested by tests/runner/mask_command_test.cpp
+// Tested by tests/runner/run_messages_test.cpp (run_mask_command)
 
 #include "cuttle/runner/mask_filter.hpp"
 

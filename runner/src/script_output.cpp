@@ -1,5 +1,5 @@
 // A script's output on its way to cuttle's: service messages acted on, secrets masked, levels printed.
-// Tested by tests/runner/script_output_test.cpp and tests/runner/run_messages_test.cpp
+// Tested by tests/runner/run_messages_test.cpp and fuzz/service_message_fuzzer.cpp
 
 #include "cuttle/runner/script_output.hpp"
 
