@@ -32,13 +32,7 @@ constexpr bool sanitized_build = false;
 constexpr int exit_ok = 0;
 constexpr int exit_error = 2;
 
-void write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
+using cuttle::runner::write_all;
 
 void print_err(const std::string& line, const std::vector<std::string>& secrets) {
   write_all(STDERR_FILENO, cuttle::runner::mask_secrets(line, secrets) + "\n");

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "cuttle/runner/files.hpp"
+
 namespace cuttle::runner {
 namespace {
 
@@ -123,15 +125,7 @@ log_writer::~log_writer() = default;
 
 void log_writer::write(int fd, std::string_view bytes) {
   if (fd == out_fd_ && !out_ok_) return;
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (fd == out_fd_) out_ok_ = false;
-      return;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
+  if (!write_all(fd, bytes) && fd == out_fd_) out_ok_ = false;
 }
 
 void log_writer::end_progress_line() {

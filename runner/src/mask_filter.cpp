@@ -10,19 +10,10 @@
 #include <memory>
 
 #include "cuttle/engine/masker.hpp"
+#include "cuttle/runner/files.hpp"
 
 namespace cuttle::runner {
 namespace {
-
-bool write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 void report(const std::string& message) { write_all(STDERR_FILENO, "cuttle: " + message + "\n"); }
 

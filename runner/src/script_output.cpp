@@ -36,18 +36,7 @@ bool is_blank(std::string_view s) {
                      [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
 }
 
-bool is_true(std::optional<std::string> text) {
-  if (!text) return false;
-  std::string_view s = *text;
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  if (s.size() != 4) return false;
-  std::string lower(s);
-  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return lower == "true";
-}
+bool is_true(const std::optional<std::string>& text) { return text && reads_true(*text); }
 
 /// A whole decimal number, as .NET's int.Parse takes it (optional sign and surrounding white space).
 std::optional<int> parse_percentage(const std::optional<std::string>& text) {
@@ -127,31 +116,21 @@ void script_output::end_of_stream(log_stream s) {
 }
 
 void script_output::emit_text(stream& st, std::string_view text) {
-  if (st.message_line || st.drop_lf) {
-    // The line break ending a line of nothing but messages is theirs, not the script's text.
-    if (st.drop_lf && !text.empty() && text.front() == '\n') {
-      text.remove_prefix(1);
-      st.drop_lf = false;
-      st.message_line = false;
-      st.line_start = true;
-    } else if (st.message_line && !text.empty() && text.front() == '\n') {
-      text.remove_prefix(1);
-      st.message_line = false;
-      st.line_start = true;
-    } else if (st.message_line && !text.empty() && text.front() == '\r') {
+  if ((st.message_line || st.drop_lf) && !text.empty()) {
+    // The line break ending a line of nothing but messages is theirs, not the script's text. Its CR
+    // and LF may come in different chunks.
+    if (st.message_line && text.front() == '\r') {
       text.remove_prefix(1);
       st.message_line = false;
       st.drop_lf = true;
       if (text.empty()) return;
-      if (text.front() == '\n') {
-        text.remove_prefix(1);
-        st.drop_lf = false;
-        st.line_start = true;
-      }
-    } else if (!text.empty()) {
-      st.message_line = false;
-      st.drop_lf = false;
     }
+    if (text.front() == '\n') {
+      text.remove_prefix(1);
+      st.line_start = true;
+    }
+    st.message_line = false;
+    st.drop_lf = false;
   }
   if (text.empty()) return;
   st.line_start = text.back() == '\n';

@@ -54,15 +54,6 @@ constexpr int channel_child_fd = 3;
 /// Grace period between SIGTERM and SIGKILL when --timeout expires.
 constexpr std::chrono::seconds kill_grace{5};
 
-void write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 void report(const std::string& message) { write_all(STDERR_FILENO, "cuttle: " + message + "\n"); }
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -298,29 +289,23 @@ bool write_outputs(const script_run_options& o, const engine::variables& outputs
   return ok;
 }
 
-bool is_true_text(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s.size() == 4 && (s[0] == 't' || s[0] == 'T') && (s[1] == 'r' || s[1] == 'R') &&
-         (s[2] == 'u' || s[2] == 'U') && (s[3] == 'e' || s[3] == 'E');
-}
-
 // --- artifacts --------------------------------------------------------------------------------------------
 
 /// A file name for an artifact in the artifacts directory: the display name's last component, without
 /// control characters; "artifact" when nothing is left; "-2", "-3" ... before the extension when taken.
 std::string artifact_file_name(const std::string& display, std::set<std::string>& taken) {
-  std::string base =
-      display.substr(display.find_last_of('/') == std::string::npos ? 0 : display.find_last_of('/') + 1);
+  const auto slash = display.find_last_of('/');
+  std::string base = display.substr(slash == std::string::npos ? 0 : slash + 1);
   base.erase(
       std::remove_if(base.begin(), base.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
       base.end());
   if (base.empty() || base == "." || base == ".." || base == "manifest.json") base = "artifact" + base;
-  std::string name = base;
   const auto dot = base.find_last_of('.');
-  const std::string stem = dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
-  const std::string ext = dot == std::string::npos || dot == 0 ? "" : base.substr(dot);
-  for (int n = 2; !taken.insert(name).second; ++n) name = stem + "-" + std::to_string(n) + ext;
+  const bool has_extension = dot != std::string::npos && dot != 0;
+  const std::string stem = base.substr(0, has_extension ? dot : std::string::npos);
+  const std::string extension = has_extension ? base.substr(dot) : "";
+  std::string name = base;
+  for (int n = 2; !taken.insert(name).second; ++n) name = stem + "-" + std::to_string(n) + extension;
   return name;
 }
 
@@ -754,7 +739,7 @@ int run_script(const script_run_options& o) {
                 (code == 0 ? "result: " : "the script failed: ") + *message);
   }
   const bool fail_on_stderr =
-      o.fail_on_stderr || is_true_text(vars.get("Octopus.Action.FailScriptOnErrorOutput").value_or(""));
+      o.fail_on_stderr || reads_true(vars.get("Octopus.Action.FailScriptOnErrorOutput").value_or(""));
   if (code == 0 && fail_on_stderr && output.wrote_stderr()) {
     output.note(
         log_level::error,

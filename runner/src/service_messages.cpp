@@ -170,6 +170,12 @@ body_parse parse_message_body(std::string_view body) {
   return result;
 }
 
+bool reads_true(std::string_view text) {
+  while (!text.empty() && is_xml_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_xml_space(text.back())) text.remove_suffix(1);
+  return iequals(text, "true");
+}
+
 std::string format_message(const service_message& m) {
   std::string out = "##octopus[" + m.name;
   for (const auto& [name, value] : m.attributes) {

@@ -34,11 +34,7 @@ std::string host_dll() { return cuttle::test::libexec_dir() + "/csharp-host/cutt
       GTEST_SKIP() << host_dll() << " is missing: configure with the .NET SDK installed";          \
   } while (false)
 
-script_options slow_options() {
-  script_options options;
-  options.timeout = std::chrono::milliseconds(120000);  // a loaded 2-core machine compiles slowly
-  return options;
-}
+using cuttle::test::slow_options;
 
 script_result run_csharp(std::string_view source, const variables& vars = {},
                          const std::vector<std::string>& args = {}, script_options options = slow_options()) {
@@ -445,18 +441,7 @@ TEST(csharp_channel, missing_channel_means_no_variables_and_a_bad_one_fails) {
   auto r = run_csharp("WriteLine(OctopusParameters.Count);\n", {}, {}, options);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "0\n");
-  options.env = {"CUTTLE_VARIABLES_FD=99"};
-  r = run_csharp("WriteLine(\"ran\");\n", {}, {}, options);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "cuttle: cannot read the variables channel (descriptor 99)\n");
-  cuttle::test::temp_dir dir;
-  const auto script = dir.write("s.csx", "WriteLine(\"ran\");\n");
-  r = cuttle::test::run_plan(bs::plan_launch(bs::language::csharp, script, {}, {}), "CUTTLE1\0name\0"s,
-                             slow_options());
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "cuttle: the variables channel does not hold a cuttle payload\n");
+  cuttle::test::expect_bad_channels_refused(bs::language::csharp, "s.csx", "WriteLine(\"ran\");\n", 99);
 }
 
 TEST(csharp_channel, tentacle_proxy_variables_configure_the_default_proxy) {

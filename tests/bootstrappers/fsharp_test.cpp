@@ -33,11 +33,7 @@ using namespace std::string_literals;
   if (!cuttle::test::on_path("dotnet")) \
   GTEST_SKIP() << "dotnet (the .NET SDK, which has F# Interactive) is not installed (not on PATH)"
 
-script_options slow_options() {
-  script_options options;
-  options.timeout = std::chrono::milliseconds(120000);  // a loaded 2-core machine compiles slowly
-  return options;
-}
+using cuttle::test::slow_options;
 
 script_result run_fsharp(std::string_view source, const variables& vars = {},
                          const std::vector<std::string>& args = {}, script_options options = slow_options()) {
@@ -383,18 +379,7 @@ TEST(fsharp_channel, missing_channel_means_no_variables_and_a_bad_one_fails) {
   EXPECT_EQ(r.out, "None\n");
   // (A low unused number may already be taken by a file the .NET runtime opened, which then fails as "not a
   // cuttle payload"; a descriptor the runner passes is open from the start, so it never is.)
-  options.env = {"CUTTLE_VARIABLES_FD=1000"};
-  r = run_fsharp("printfn \"ran\"\n", {}, {}, options);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "cuttle: cannot read the variables channel (descriptor 1000)\n");
-  cuttle::test::temp_dir dir;
-  const auto script = dir.write("s.fsx", "printfn \"ran\"\n");
-  r = cuttle::test::run_plan(bs::plan_launch(bs::language::fsharp, script, {}, {}), "CUTTLE1\0name\0"s,
-                             slow_options());
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "cuttle: the variables channel does not hold a cuttle payload\n");
+  cuttle::test::expect_bad_channels_refused(bs::language::fsharp, "s.fsx", "printfn \"ran\"\n", 1000);
 }
 
 TEST(fsharp_channel, tentacle_proxy_variables_configure_the_default_proxy) {

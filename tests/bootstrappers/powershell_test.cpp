@@ -29,11 +29,7 @@ using namespace std::string_literals;
   GTEST_SKIP() << "pwsh (PowerShell 7) is not installed: not on the NuGet mirror (dotnet tool install " \
                   "--global PowerShell: not found), not in Debian 12"
 
-script_options slow_options() {
-  script_options options;
-  options.timeout = std::chrono::milliseconds(120000);  // pwsh starts in about a second; slower when loaded
-  return options;
-}
+using cuttle::test::slow_options;
 
 script_result run_pwsh(std::string_view source, const variables& vars = {},
                        const std::vector<std::string>& args = {}, script_options options = slow_options()) {
@@ -527,18 +523,8 @@ TEST(powershell_channel, missing_channel_means_no_variables_and_a_bad_one_fails)
   EXPECT_EQ(r.out, "0\n");
   // (A low unused number may already be a file the .NET runtime opened, which then fails as "not a cuttle
   // payload"; a descriptor the runner passes is open from the start, so it never is.)
-  options.env = {"CUTTLE_VARIABLES_FD=1000"};
-  r = run_pwsh("Write-Host 'ran'\n", {}, {}, options);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "cuttle: cannot read the variables channel (descriptor 1000)\n");
+  cuttle::test::expect_bad_channels_refused(bs::language::powershell, "s.ps1", "Write-Host 'ran'\n", 1000);
   cuttle::test::temp_dir dir;
-  const auto script = dir.write("s.ps1", "Write-Host 'ran'\n");
-  r = cuttle::test::run_plan(bs::plan_launch(bs::language::powershell, script, {}, {}), "CUTTLE1\0name\0"s,
-                             slow_options());
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "cuttle: the variables channel does not hold a cuttle payload\n");
   const auto text = dir.write("s.txt", "Write-Host 'ran'\n");
   r = cuttle::test::run_plan(bs::plan_launch(bs::language::powershell, text, {}, {}), "CUTTLE1\0"s,
                              slow_options());

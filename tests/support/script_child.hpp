@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <rapidcheck.h>
 #include <signal.h>
@@ -47,6 +48,14 @@ struct script_options {
   std::vector<std::string> env;    ///< extra NAME=VALUE entries (override inherited ones)
   std::vector<std::string> unset;  ///< inherited names to drop
 };
+
+/// Options for interpreters that compile on every start (.NET, pwsh): a generous timeout, since a loaded
+/// 2-core machine compiles slowly.
+inline script_options slow_options() {
+  script_options options;
+  options.timeout = std::chrono::milliseconds(120000);
+  return options;
+}
 
 /// True when `name` is an executable file in a PATH directory.
 inline bool on_path(const std::string& name) {
@@ -320,13 +329,41 @@ inline script_result run_source(bootstrappers::language l, std::string_view sour
       std::filesystem::remove_all(path, ec);
     }
   } cleanup{dir};
-  const std::string file =
-      dir + "/" + (name.empty() ? (l == bootstrappers::language::bash ? "script.sh" : "script.py") : name);
+  static constexpr const char* default_names[] = {"script.sh", "script.py", "script.csx", "script.fsx",
+                                                  "script.ps1"};
+  const std::string file = dir + "/" + (name.empty() ? default_names[static_cast<int>(l)] : name);
   detail::write_file(file, source);
   if (options.cwd.empty()) options.cwd = dir;
   const auto payload = bootstrappers::encode_variables(vars);
   if (!payload.error.empty()) throw std::runtime_error(payload.error);
   return run_plan(bootstrappers::plan_launch(l, file, args, vars), payload.data, options);
+}
+
+/// The two bad channels every preamble refuses with exit 2 before the script runs: CUTTLE_VARIABLES_FD
+/// naming `closed_fd`, a descriptor that is not open, and a payload that is not cuttle's. `source` (the
+/// script, written as `name`) must print something if it ever runs.
+inline void expect_bad_channels_refused(bootstrappers::language l, const std::string& name,
+                                        std::string_view source, int closed_fd) {
+  auto options = slow_options();
+  options.with_channel = false;
+  options.env = {std::string(bootstrappers::channel_fd_variable) + "=" + std::to_string(closed_fd)};
+  auto r = run_source(l, source, {}, {}, options, name);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "cuttle: cannot read the variables channel (descriptor " + std::to_string(closed_fd) + ")\n");
+  std::string dir = (std::filesystem::temp_directory_path() / "cuttle-script-XXXXXX").string();
+  if (::mkdtemp(dir.data()) == nullptr)
+    throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+  const std::string script = dir + "/" + name;
+  detail::write_file(script, source);
+  using namespace std::string_literals;
+  r = run_plan(bootstrappers::plan_launch(l, script, {}, {}), "CUTTLE1\0name\0"s, slow_options());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "cuttle: the variables channel does not hold a cuttle payload\n");
 }
 
 }  // namespace cuttle::test

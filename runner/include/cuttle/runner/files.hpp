@@ -36,6 +36,10 @@ class file_contents {
   std::string data_;
 };
 
+/// Writes all of `text` to descriptor `fd`, retrying short writes and EINTR. False when a write failed
+/// (errno tells why, e.g. EPIPE for a closed pipe).
+bool write_all(int fd, std::string_view text);
+
 /// Writes `content` to `path` atomically: a temporary file in the same directory, flushed, then renamed
 /// over `path`. On failure the temporary file is removed and `path` is untouched.
 std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content);

@@ -43,6 +43,10 @@ struct body_parse {
 };
 body_parse parse_message_body(std::string_view body);
 
+/// True when `text` is "true" in any case, white space around it ignored (.NET's bool.Parse): how the
+/// `sensitive` attribute and boolean variables such as Octopus.Action.FailScriptOnErrorOutput are read.
+bool reads_true(std::string_view text);
+
 /// The wire form of a message: `##octopus[name a='b64' ...]`, single-quoted as the helpers write it.
 std::string format_message(const service_message& m);
 
@@ -77,6 +81,9 @@ class message_parser {
 
   template <typename Handler>
   void end_body(Handler& handler);
+  /// Passes the message being read on as malformed (its raw text) and returns to plain text.
+  template <typename Handler>
+  void give_up(Handler& handler, std::string_view why);
   template <typename Handler>
   void release_mismatch(std::string_view chunk, std::size_t& i, Handler& handler);
 
@@ -111,36 +118,21 @@ void message_parser::feed(std::string_view chunk, Handler& handler) {
         ++i;
         end_body(handler);
       } else if (raw_.size() > max_body_) {
-        in_body_ = false;
-        handler.malformed(raw_, "longer than the limit without a closing ']'");
-        raw_.clear();
-        body_.clear();
+        give_up(handler, "longer than the limit without a closing ']'");
       }
       continue;
     }
-    if (matched_ > 0) {
-      // A marker prefix is held from the previous chunk: go on matching it.
-      while (i < n && matched_ < marker.size() && chunk[i] == marker[matched_]) {
-        ++matched_;
-        ++i;
+    if (matched_ == 0) {
+      // Plain text: pass on everything up to the next '#', where a marker may start.
+      const auto hash = chunk.find('#', i);
+      if (hash == std::string_view::npos) {
+        handler.text(chunk.substr(i));
+        return;
       }
-      if (matched_ == marker.size()) {
-        matched_ = 0;
-        in_body_ = true;
-        raw_.assign(marker);
-      } else if (i < n) {
-        release_mismatch(chunk, i, handler);
-      }
-      continue;
+      if (hash > i) handler.text(chunk.substr(i, hash - i));
+      i = hash;
     }
-    // Plain text: pass on everything up to the next '#'.
-    const auto hash = chunk.find('#', i);
-    if (hash == std::string_view::npos) {
-      handler.text(chunk.substr(i));
-      return;
-    }
-    if (hash > i) handler.text(chunk.substr(i, hash - i));
-    i = hash;
+    // Match the marker, or go on matching the prefix held from the previous chunk.
     while (i < n && matched_ < marker.size() && chunk[i] == marker[matched_]) {
       ++matched_;
       ++i;
@@ -170,13 +162,21 @@ void message_parser::release_mismatch(std::string_view chunk, std::size_t& i, Ha
 
 template <typename Handler>
 void message_parser::end_body(Handler& handler) {
-  in_body_ = false;
   auto parsed = parse_message_body(body_);
   if (parsed.message) {
+    in_body_ = false;
     handler.message(*parsed.message);
+    raw_.clear();
+    body_.clear();
   } else {
-    handler.malformed(raw_, parsed.error);
+    give_up(handler, parsed.error);
   }
+}
+
+template <typename Handler>
+void message_parser::give_up(Handler& handler, std::string_view why) {
+  in_body_ = false;
+  handler.malformed(raw_, why);
   raw_.clear();
   body_.clear();
 }
@@ -184,10 +184,7 @@ void message_parser::end_body(Handler& handler) {
 template <typename Handler>
 void message_parser::finish(Handler& handler) {
   if (in_body_) {
-    in_body_ = false;
-    handler.malformed(raw_, "the output ended before its closing ']'");
-    raw_.clear();
-    body_.clear();
+    give_up(handler, "the output ended before its closing ']'");
   } else if (matched_ > 0) {
     handler.text(marker.substr(0, matched_));
     matched_ = 0;
