@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cuttle/engine.hpp"
+#include "masker_reference.hpp"
 
 namespace {
 
@@ -28,38 +29,9 @@ constexpr std::size_t max_input_bytes = 4096;
   std::abort();
 }
 
-std::vector<std::string> all_forms(const ce::masker& m) {
-  std::vector<std::string> patterns;
-  for (const auto& s : m.secrets()) {
-    const auto f = ce::masker::forms(s, m.options());
-    patterns.insert(patterns.end(), f.begin(), f.end());
-  }
-  return patterns;
-}
-
-// Reference: marks every occurrence of `patterns` that starts at or after `from`.
-void mark(std::string_view text, const std::vector<std::string>& patterns, std::vector<bool>& marked,
-          std::size_t from) {
-  for (const auto& p : patterns) {
-    for (auto at = text.find(p, from); at != std::string_view::npos; at = text.find(p, at + 1)) {
-      std::fill(marked.begin() + static_cast<std::ptrdiff_t>(at),
-                marked.begin() + static_cast<std::ptrdiff_t>(at + p.size()), true);
-    }
-  }
-}
-
-std::string replace_runs(std::string_view text, const std::vector<bool>& marked,
-                         std::string_view replacement) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (!marked[i]) {
-      out += text[i];
-    } else if (i == 0 || !marked[i - 1]) {
-      out += replacement;
-    }
-  }
-  return out;
-}
+using cuttle::test::all_forms;
+using cuttle::test::mark;
+using cuttle::test::replace_runs;
 
 }  // namespace
 

@@ -11,41 +11,14 @@
 #include <vector>
 
 #include "cuttle/engine.hpp"
+#include "masker_reference.hpp"
 
 namespace {
 
 namespace ce = cuttle::engine;
 
-// Reference: mark every occurrence of every pattern, then replace each run of marked bytes.
-std::string reference_mask(std::string_view text, const std::vector<std::string>& patterns,
-                           std::string_view replacement = "********") {
-  std::vector<bool> marked(text.size(), false);
-  for (const auto& p : patterns) {
-    if (p.empty()) continue;
-    for (auto at = text.find(p); at != std::string_view::npos; at = text.find(p, at + 1)) {
-      std::fill(marked.begin() + static_cast<std::ptrdiff_t>(at),
-                marked.begin() + static_cast<std::ptrdiff_t>(at + p.size()), true);
-    }
-  }
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (!marked[i]) {
-      out += text[i];
-    } else if (i == 0 || !marked[i - 1]) {
-      out += replacement;
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> all_forms(const std::vector<std::string>& secrets, const ce::mask_options& options) {
-  std::vector<std::string> patterns;
-  for (const auto& s : secrets) {
-    const auto f = ce::masker::forms(s, options);
-    patterns.insert(patterns.end(), f.begin(), f.end());
-  }
-  return patterns;
-}
+using cuttle::test::all_forms;
+using cuttle::test::reference_mask;
 
 // Writes `text` in the pieces `cuts` marks (sorted offsets) and finishes.
 std::string stream_mask(const std::shared_ptr<const ce::masker>& m, std::string_view text,
@@ -220,7 +193,7 @@ TEST(masker, every_split_of_a_stream_gives_the_one_shot_result) {
   const auto m = ce::masker::make({"abcd", "abcdefgh", "cdef", "s3cr3t!", "zzzz"});
   const std::string text = "xabcdefghy abcd-cdef s3cr3 s3cr3t! zzzzzzz abcdefgabcdefgh end";
   const std::string expected = m->mask(text);
-  EXPECT_EQ(expected, reference_mask(text, all_forms(m->secrets(), m->options())));
+  EXPECT_EQ(expected, reference_mask(text, all_forms(*m)));
   for (std::size_t a = 0; a <= text.size(); ++a) {
     EXPECT_EQ(stream_mask(m, text, {a}), expected) << "split at " << a;
     for (std::size_t b = a; b <= text.size(); ++b) {
@@ -462,7 +435,7 @@ TEST(masker, many_secrets_agree_with_the_reference) {
     if (line % 13 == 0) text += secrets[rng() % secrets.size()].substr(0, 5);
     text += "\n";
   }
-  const std::string expected = reference_mask(text, all_forms(m->secrets(), m->options()));
+  const std::string expected = reference_mask(text, all_forms(*m));
   EXPECT_EQ(m->mask(text), expected);
   std::vector<std::size_t> cuts;
   for (std::size_t at = 0; at < text.size(); at += 1 + rng() % 97) cuts.push_back(at);
