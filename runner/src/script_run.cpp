@@ -262,7 +262,7 @@ std::string output_variables_json(const engine::variables& outputs, const engine
 
 /// Writes the output-variables files; returns false after reporting a problem.
 bool write_outputs(const script_run_options& o, const engine::variables& outputs,
-                   const engine::variables& inputs, script_output& log) {
+                   const engine::variables& inputs, log_writer& log) {
   bool ok = true;
   if (o.output_variables) {
     if (auto err =
@@ -382,9 +382,10 @@ struct spawn_result {
 };
 
 spawn_result spawn_child(const std::string& executable, const std::vector<std::string>& argv, int stdout_fd,
-                         int stderr_fd, int channel_fd) {
+                         int stderr_fd, int channel_fd, const char* working_directory) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  if (working_directory != nullptr) posix_spawn_file_actions_addchdir_np(&actions, working_directory);
   posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
   // dup2 clears close-on-exec on the copy: descriptor 3 is the one the child inherits.
@@ -598,98 +599,68 @@ int supervise(pid_t pid, int out_fd, int err_fd, int signal_fd, const std::optio
 
 }  // namespace
 
-int run_script(const script_run_options& o) {
-  const auto language = choose_language(o);
-  if (!language) return run_exit::usage;
-
-  engine::variables vars;
-  std::vector<std::string> errors;
-  if (!load_variable_sources(o.sources, vars, errors)) {
-    const auto secrets = vars.sensitive_values();
-    for (const auto& e : errors) write_all(STDERR_FILENO, mask_secrets(e, secrets) + "\n");
-    return run_exit::usage;
-  }
+script_execution_result execute_script(const script_execution& o, const engine::variables& vars) {
+  script_execution_result result;
+  auto fail = [&](int code, const std::string& message) {
+    report("error: " + mask_secrets(message, vars.sensitive_values()));
+    result.code = code;
+    return std::move(result);
+  };
   const auto payload = bs::encode_variables(vars);
-  if (!payload.error.empty()) {
-    report("error: " + mask_secrets(payload.error, vars.sensitive_values()));
-    return run_exit::usage;
-  }
+  if (!payload.error.empty()) return fail(run_exit::usage, payload.error);
 
   std::error_code ec;
   const auto script = std::filesystem::absolute(o.script, ec).lexically_normal().string();
   struct stat st {};
-  if (ec || ::stat(script.c_str(), &st) != 0) {
-    report("error: cannot run '" + o.script + "': " + errno_text(ec ? ec.value() : errno));
-    return run_exit::usage;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    report("error: cannot run '" + o.script + "': not a regular file");
-    return run_exit::usage;
-  }
+  if (ec || ::stat(script.c_str(), &st) != 0)
+    return fail(run_exit::usage, "cannot run '" + o.script + "': " + errno_text(ec ? ec.value() : errno));
+  if (!S_ISREG(st.st_mode)) return fail(run_exit::usage, "cannot run '" + o.script + "': not a regular file");
 
-  auto plan = bs::plan_launch(*language, script, o.args, vars);
-  if (plan.argv.empty()) {
-    report("error: no way to start " + std::string(bs::language_name(*language)) + " scripts in this build");
-    return run_exit::usage;
-  }
+  auto plan = bs::plan_launch(o.script_language, script, o.args, vars);
+  if (plan.argv.empty())
+    return fail(run_exit::usage, "no way to start " + std::string(bs::language_name(o.script_language)) +
+                                     " scripts in this build");
   bool not_executable = false;
   const auto executable = find_on_path(plan.argv[0], not_executable);
   if (!executable) {
-    if (not_executable) {
-      report("error: " + plan.argv[0] + " was found on PATH but cannot be executed; check its permissions");
-      return run_exit::interpreter_not_usable;
-    }
-    report("error: " + plan.argv[0] + " not found on PATH; " + install_hint(plan.argv[0]));
-    return run_exit::interpreter_missing;
+    if (not_executable)
+      return fail(run_exit::interpreter_not_usable,
+                  plan.argv[0] + " was found on PATH but cannot be executed; check its permissions");
+    return fail(run_exit::interpreter_missing,
+                plan.argv[0] + " not found on PATH; " + install_hint(plan.argv[0]));
   }
 
   private_dir dir;
-  if (auto err = dir.create()) {
-    report("error: " + *err);
-    return run_exit::usage;
-  }
+  if (auto err = dir.create()) return fail(run_exit::usage, *err);
   for (const auto& f : plan.files) {
-    if (!is_plain_file_name(f.name)) {
-      report("error: the launch plan names an unusable file '" + f.name + "'");
-      return run_exit::usage;
-    }
-    if (auto err = write_new_private_file(dir.path() + "/" + f.name, f.content)) {
-      report("error: " + *err);
-      return run_exit::usage;
-    }
+    if (!is_plain_file_name(f.name))
+      return fail(run_exit::usage, "the launch plan names an unusable file '" + f.name + "'");
+    if (auto err = write_new_private_file(dir.path() + "/" + f.name, f.content))
+      return fail(run_exit::usage, *err);
   }
   for (std::size_t k = 0; k < plan.argv.size() && k < plan.verbatim_from; ++k) {
     auto& a = plan.argv[k];
     bool from_libexec = false;
     a = replace_dir(replace_libexec(std::move(a), from_libexec), dir.path());
     // A helper program of cuttle's own (the C# script host) that is not there: say how to get it.
-    if (from_libexec && ::access(a.c_str(), R_OK) != 0) {
-      report("error: " + std::string(bs::language_name(*language)) + " scripts need " + a +
-             ", which is missing; install the .NET SDK and rebuild cuttle (the build makes the host when "
-             "dotnet is on PATH), or "
-             "set CUTTLE_LIBEXEC_DIR to the directory that holds it");
-      return run_exit::interpreter_missing;
-    }
+    if (from_libexec && ::access(a.c_str(), R_OK) != 0)
+      return fail(run_exit::interpreter_missing,
+                  std::string(bs::language_name(o.script_language)) + " scripts need " + a +
+                      ", which is missing; install the .NET SDK and rebuild cuttle (the build makes the host "
+                      "when dotnet is on PATH), or set CUTTLE_LIBEXEC_DIR to the directory that holds it");
   }
 
   std::string channel_error;
   unique_fd channel(make_channel(payload.data, channel_error));
-  if (channel.get() < 0) {
-    report("error: " + channel_error);
-    return run_exit::usage;
-  }
+  if (channel.get() < 0) return fail(run_exit::usage, channel_error);
   channel.reset(move_high(channel.get()));
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    report("error: cannot create a pipe: " + errno_text(errno));
-    return run_exit::usage;
-  }
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    return fail(run_exit::usage, "cannot create a pipe: " + errno_text(errno));
   unique_fd out_read(move_high(pipe_fds[0]));
   unique_fd out_write(move_high(pipe_fds[1]));
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    report("error: cannot create a pipe: " + errno_text(errno));
-    return run_exit::usage;
-  }
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    return fail(run_exit::usage, "cannot create a pipe: " + errno_text(errno));
   unique_fd err_read(move_high(pipe_fds[0]));
   unique_fd err_write(move_high(pipe_fds[1]));
 
@@ -702,34 +673,32 @@ int run_script(const script_run_options& o) {
     ~restore_mask() { ::sigprocmask(SIG_SETMASK, &mask, nullptr); }
   } restore{previous};
   unique_fd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (signal_fd.get() < 0) {
-    report("error: cannot create a signalfd: " + errno_text(errno));
-    return run_exit::usage;
-  }
+  if (signal_fd.get() < 0) return fail(run_exit::usage, "cannot create a signalfd: " + errno_text(errno));
   // A closed stdout must not kill cuttle before it has cleaned up.
   ::signal(SIGPIPE, SIG_IGN);
 
-  engine::variables outputs;
   output_settings settings;
-  settings.format =
-      o.format.value_or(::isatty(STDOUT_FILENO) == 1 ? log_format::terminal : log_format::plain);
+  settings.format = o.format;
   for (const auto& v : vars.entries()) {
     if (v.sensitive && v.value && !v.value->empty()) settings.secrets.push_back(*v.value);
   }
   settings.secrets.insert(settings.secrets.end(), o.masks.begin(), o.masks.end());
-  script_output output(std::move(settings), STDOUT_FILENO, STDERR_FILENO, outputs);
+  script_output output(std::move(settings), STDOUT_FILENO, STDERR_FILENO, result.outputs);
 
-  const auto spawned = spawn_child(*executable, plan.argv, out_write.get(), err_write.get(), channel.get());
+  const auto spawned = spawn_child(*executable, plan.argv, out_write.get(), err_write.get(), channel.get(),
+                                   o.working_directory ? o.working_directory->c_str() : nullptr);
   out_write.reset();
   err_write.reset();
   channel.reset();
   if (spawned.error != 0) {
-    report("error: cannot start " + plan.argv[0] + " (" + *executable + "): " + errno_text(spawned.error));
-    return spawned.error == ENOENT ? run_exit::interpreter_missing : run_exit::interpreter_not_usable;
+    output.finish();
+    return fail(spawned.error == ENOENT ? run_exit::interpreter_missing : run_exit::interpreter_not_usable,
+                "cannot start " + plan.argv[0] + " (" + *executable + "): " + errno_text(spawned.error));
   }
 
   int code =
       supervise(spawned.pid, out_read.get(), err_read.get(), signal_fd.get(), o.timeout_seconds, output);
+  result.started = true;
   output.finish();
 
   if (o.artifacts_dir && !collect_artifacts(*o.artifacts_dir, output))
@@ -738,6 +707,7 @@ int run_script(const script_run_options& o) {
     output.note(code == 0 ? log_level::info : log_level::error,
                 (code == 0 ? "result: " : "the script failed: ") + *message);
   }
+  result.wrote_stderr = output.wrote_stderr();
   const bool fail_on_stderr =
       o.fail_on_stderr || reads_true(vars.get("Octopus.Action.FailScriptOnErrorOutput").value_or(""));
   if (code == 0 && fail_on_stderr && output.wrote_stderr()) {
@@ -747,8 +717,36 @@ int run_script(const script_run_options& o) {
         "makes that a failure");
     code = run_exit::wrote_stderr;
   }
-  if (!write_outputs(o, outputs, vars, output) && code == 0) return run_exit::usage;
-  return code;
+  result.code = code;
+  return result;
+}
+
+int run_script(const script_run_options& o) {
+  const auto language = choose_language(o);
+  if (!language) return run_exit::usage;
+
+  engine::variables vars;
+  std::vector<std::string> errors;
+  if (!load_variable_sources(o.sources, vars, errors)) {
+    const auto secrets = vars.sensitive_values();
+    for (const auto& e : errors) write_all(STDERR_FILENO, mask_secrets(e, secrets) + "\n");
+    return run_exit::usage;
+  }
+
+  script_execution e;
+  e.script = o.script;
+  e.args = o.args;
+  e.script_language = *language;
+  e.timeout_seconds = o.timeout_seconds;
+  e.format = o.format.value_or(::isatty(STDOUT_FILENO) == 1 ? log_format::terminal : log_format::plain);
+  e.artifacts_dir = o.artifacts_dir;
+  e.fail_on_stderr = o.fail_on_stderr;
+  e.masks = o.masks;
+  auto result = execute_script(e, vars);
+  if (!result.started) return result.code;
+  log_writer log(e.format, STDOUT_FILENO, STDERR_FILENO);
+  if (!write_outputs(o, result.outputs, vars, log) && result.code == 0) return run_exit::usage;
+  return result.code;
 }
 
 int print_bootstrap(const std::string& language) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cuttle/bootstrappers/bootstrap.hpp"
 #include "cuttle/runner/log_output.hpp"
 #include "cuttle/runner/variable_sources.hpp"
 
@@ -41,6 +42,30 @@ struct script_run_options {
   bool fail_on_stderr = false;               ///< --fail-on-stderr
   std::vector<std::string> masks;            ///< --mask TEXT: more secrets
 };
+
+/// One script run inside a larger job (`cuttle deploy`'s hooks): the variables are loaded already.
+struct script_execution {
+  std::string script;  ///< the script's path (made absolute before it is started)
+  std::vector<std::string> args;
+  bootstrappers::language script_language = bootstrappers::language::bash;
+  std::optional<std::string> working_directory;  ///< the child's current directory (default: cuttle's)
+  std::optional<double> timeout_seconds;
+  log_format format = log_format::plain;
+  std::optional<std::string> artifacts_dir;
+  bool fail_on_stderr = false;
+  std::vector<std::string> masks;  ///< more secrets (besides the sensitive variables)
+};
+
+struct script_execution_result {
+  int code = run_exit::usage;  ///< the script's exit code, or one of run_exit
+  bool started = false;        ///< false: cuttle could not start it (the reason was reported on stderr)
+  bool wrote_stderr = false;
+  engine::variables outputs;  ///< the output variables it set (sensitive ones flagged)
+};
+
+/// Starts the script with `vars`, passes its output through a script_output (service messages, masking,
+/// levels) to cuttle's stdout and stderr, and waits for it. Problems of cuttle's own are reported on stderr.
+script_execution_result execute_script(const script_execution& options, const engine::variables& vars);
 
 /// Runs the script as `cuttle run` does: its stdout and stderr pass through a script_output (service
 /// messages acted on, secrets masked, levels printed in the chosen format). Problems are reported on stderr.
