@@ -16,13 +16,15 @@ Usage:
   cuttle render [OPTIONS] [TEMPLATE_FILE|-]   render a template file (or stdin) to stdout or --output
   cuttle eval [OPTIONS] TEMPLATE_TEXT         render one template string given on the command line
   cuttle run [OPTIONS] SCRIPT [-- ARGS...]    run a hook script (Bash, Python, C#, F#, PowerShell)
+  cuttle deploy [OPTIONS] PACKAGE             deploy a package through the Octopus conventions
+                                              (hooks, substitution, transforms, structured config)
   cuttle mask [--sensitive-variables FILE]... [--mask TEXT]...
                                               copy stdin to stdout with every secret masked
   cuttle bootstrap --language L               print the helper preamble a script of language L gets
   cuttle --help | cuttle <command> --help     show help
   cuttle --version                            show the version
 
-Variable options (render, eval and run; applied in the order given, later ones override earlier ones):
+Variable options (render, eval, run and deploy; applied in the order given, later ones override earlier ones):
   --variables FILE            a JSON object name -> value (string as is, null = null value,
                               any other JSON value stored as its compact JSON text)
   --sensitive-variables FILE  the same format; values are sensitive and never printed in diagnostics
@@ -53,6 +55,39 @@ Exit status:
   2  --strict found a problem; bad input (unreadable file, invalid variables JSON, bad option);
      or a fatal template error (recursive variable definition, exceeded limit)
   cuttle run exits with the script's exit status (see cuttle run --help for its own codes)
+  cuttle deploy exits 0 when deployed, 1 when the deployment failed, 2 when it could not start
+)";
+}
+
+const char* deploy_help() {
+  return R"(Usage: cuttle deploy [--variables FILE]... [--sensitive-variables FILE]... [--set NAME=VALUE]...
+                     [--install-root DIR] [--journal FILE] [--output-variables FILE]
+                     [--sensitive-output-variables FILE] [--timeout SECONDS] [--log-format F] [--mask TEXT]...
+                     PACKAGE
+
+Deploys PACKAGE (a directory, .zip, .nupkg, .tar, .tar.gz/.tgz or .tar.bz2) the way Octopus Deploy's
+deploy-package step does, switched by the same variables (see docs/deploy.md):
+  extract to <root>/[<Tenant>/][<Environment>/]<PackageId>/<Version> (_1, _2 ... when taken; entries that
+  would land outside are refused), PreDeploy (configured, then packaged), substitute variables in files,
+  XML configuration transforms, XML configuration variables, structured configuration variables (JSON,
+  YAML, XML, .properties), custom installation directory, Deploy, PostDeploy; on failure DeployFailed.
+  Hook scripts (PreDeploy.sh, Deploy.py, PostDeploy.ps1 ...) run like cuttle run runs them.
+
+  --install-root DIR          where packages are extracted (default: the variable
+                              Octopus.Tentacle.Agent.ApplicationDirectoryPath, else $HOME/Applications)
+  --journal FILE              the deployment journal (default: <install root>/DeploymentJournal.json)
+  --output-variables FILE     write the output variables (hooks' and the install directory's)
+  --sensitive-output-variables FILE
+                              write the sensitive ones (mode 0600)
+  --timeout SECONDS           stop a hook script that runs longer (the deployment then fails)
+  --log-format F              auto, plain, terminal or json
+  --mask TEXT                 mask TEXT too (any number of times)
+
+The id and version come from the file name (Acme.Web.1.0.0.zip) or from Octopus.Action.Package.PackageId
+and Octopus.Action.Package.PackageVersion. Each convention prints one line: what it changed and how long
+it took.
+Exit status: 0 deployed; 1 the deployment failed (DeployFailed ran); 2 bad options, variables or package
+name: nothing was deployed.
 )";
 }
 
@@ -200,13 +235,15 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
     o.cmd = command::eval;
   } else if (cmd == "run") {
     o.cmd = command::run;
+  } else if (cmd == "deploy") {
+    o.cmd = command::deploy;
   } else if (cmd == "bootstrap") {
     o.cmd = command::bootstrap;
   } else if (cmd == "mask") {
     o.cmd = command::mask;
   } else {
     error = "unknown command '" + std::string(cmd) +
-            "' (expected render, eval, run, mask or bootstrap; see cuttle --help)";
+            "' (expected render, eval, run, deploy, mask or bootstrap; see cuttle --help)";
     return std::nullopt;
   }
   bool options_done = false;
@@ -223,6 +260,8 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
     std::string v;
     const bool templating = o.cmd == command::render || o.cmd == command::eval;
     const bool running = o.cmd == command::run;
+    const bool deploying = o.cmd == command::deploy;
+    const bool hooks = running || deploying;
     if (!options_done && a == "--") {
       options_done = true;
     } else if (!options_done && (a == "--help" || a == "-h")) {
@@ -230,20 +269,20 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
     } else if (!options_done && (running || o.cmd == command::bootstrap) && a == "--language") {
       if (!value(v)) return std::nullopt;
       o.language = v;
-    } else if (!options_done && running && a == "--output-variables") {
+    } else if (!options_done && hooks && a == "--output-variables") {
       if (!value(v)) return std::nullopt;
       o.output_variables = v;
-    } else if (!options_done && running && a == "--sensitive-output-variables") {
+    } else if (!options_done && hooks && a == "--sensitive-output-variables") {
       if (!value(v)) return std::nullopt;
       o.sensitive_output_variables = v;
-    } else if (!options_done && running && a == "--timeout") {
+    } else if (!options_done && hooks && a == "--timeout") {
       if (!value(v)) return std::nullopt;
       o.timeout_seconds = parse_seconds(v);
       if (!o.timeout_seconds) {
         error = "--timeout '" + v + "': expected a number of seconds greater than zero";
         return std::nullopt;
       }
-    } else if (!options_done && running && a == "--log-format") {
+    } else if (!options_done && hooks && a == "--log-format") {
       if (!value(v)) return std::nullopt;
       if (v != "auto" && v != "plain" && v != "terminal" && v != "json") {
         error = "--log-format '" + v + "': expected auto, plain, terminal or json";
@@ -255,7 +294,13 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
       o.artifacts_dir = v;
     } else if (!options_done && running && a == "--fail-on-stderr") {
       o.fail_on_stderr = true;
-    } else if (!options_done && (running || o.cmd == command::mask) && a == "--mask") {
+    } else if (!options_done && deploying && a == "--install-root") {
+      if (!value(v)) return std::nullopt;
+      o.install_root = v;
+    } else if (!options_done && deploying && a == "--journal") {
+      if (!value(v)) return std::nullopt;
+      o.journal = v;
+    } else if (!options_done && (hooks || o.cmd == command::mask) && a == "--mask") {
       if (!value(v)) return std::nullopt;
       o.masks.push_back(v);
     } else if (o.cmd == command::mask && !options_done && a == "--sensitive-variables") {
@@ -289,6 +334,13 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
     } else if (!options_done && a.size() > 1 && a[0] == '-' && !(a == "-" && o.cmd == command::render)) {
       error = "unknown option '" + std::string(a) + "' (see cuttle " + std::string(cmd) + " --help)";
       return std::nullopt;
+    } else if (deploying) {
+      if (o.have_input) {
+        error = "more than one package given ('" + o.input + "' and '" + std::string(a) + "')";
+        return std::nullopt;
+      }
+      o.input = a;
+      o.have_input = true;
     } else if (running) {
       if (o.have_input) {
         error =
@@ -313,6 +365,10 @@ std::optional<cli_options> parse_command_line(int argc, char** argv, std::string
   }
   if (o.cmd == command::run && !o.have_input && !o.help) {
     error = "run needs the script to run (see cuttle run --help)";
+    return std::nullopt;
+  }
+  if (o.cmd == command::deploy && !o.have_input && !o.help) {
+    error = "deploy needs the package to deploy (see cuttle deploy --help)";
     return std::nullopt;
   }
   if (o.cmd == command::bootstrap && !o.language && !o.help) {

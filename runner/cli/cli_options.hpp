@@ -9,7 +9,7 @@
 
 namespace cuttle::cli {
 
-enum class command { none, help, render, eval, run, bootstrap, mask, version };
+enum class command { none, help, render, eval, run, deploy, bootstrap, mask, version };
 
 struct cli_options {
   command cmd = command::none;
@@ -30,6 +30,9 @@ struct cli_options {
   std::optional<std::string> artifacts_dir;               ///< run: --artifacts DIR
   bool fail_on_stderr = false;                            ///< run: --fail-on-stderr
   std::vector<std::string> masks;                         ///< run, mask: --mask TEXT
+  // deploy (input is the package)
+  std::optional<std::string> install_root;  ///< --install-root DIR
+  std::optional<std::string> journal;       ///< --journal FILE
 };
 
 /// Parses argv; on error returns nullopt and sets `error`.
@@ -40,6 +43,7 @@ const char* main_help();
 const char* render_help();
 const char* eval_help();
 const char* run_help();
+const char* deploy_help();
 const char* bootstrap_help();
 const char* mask_help();
 

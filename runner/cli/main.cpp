@@ -10,6 +10,7 @@
 
 #include "cli_options.hpp"
 #include "cuttle/engine.hpp"
+#include "cuttle/runner/deploy/deploy.hpp"
 #include "cuttle/runner/files.hpp"
 #include "cuttle/runner/mask_filter.hpp"
 #include "cuttle/runner/script_run.hpp"
@@ -49,6 +50,15 @@ int write_output(const cuttle::cli::cli_options& o, std::string_view out,
   }
   write_all(STDOUT_FILENO, out);
   return exit_ok;
+}
+
+/// --log-format; nullopt for auto.
+std::optional<cuttle::runner::log_format> log_format_of(const cuttle::cli::cli_options& o) {
+  if (!o.log_format || *o.log_format == "auto") return std::nullopt;
+  const auto& f = *o.log_format;
+  return f == "json"       ? cuttle::runner::log_format::json
+         : f == "terminal" ? cuttle::runner::log_format::terminal
+                           : cuttle::runner::log_format::plain;
 }
 
 int run(const cuttle::cli::cli_options& o) {
@@ -121,6 +131,7 @@ int main(int argc, char** argv) {
     const char* text = cuttle::cli::render_help();
     if (options->cmd == cuttle::cli::command::eval) text = cuttle::cli::eval_help();
     if (options->cmd == cuttle::cli::command::run) text = cuttle::cli::run_help();
+    if (options->cmd == cuttle::cli::command::deploy) text = cuttle::cli::deploy_help();
     if (options->cmd == cuttle::cli::command::bootstrap) text = cuttle::cli::bootstrap_help();
     if (options->cmd == cuttle::cli::command::mask) text = cuttle::cli::mask_help();
     std::fputs(text, stdout);
@@ -131,6 +142,19 @@ int main(int argc, char** argv) {
       return cuttle::runner::print_bootstrap(*options->language);
     if (options->cmd == cuttle::cli::command::mask)
       return cuttle::runner::mask_filter(options->sources, options->masks, STDIN_FILENO, STDOUT_FILENO);
+    if (options->cmd == cuttle::cli::command::deploy) {
+      cuttle::runner::deploy::deploy_options d;
+      d.sources = options->sources;
+      d.package = options->input;
+      d.install_root = options->install_root;
+      d.journal = options->journal;
+      d.output_variables = options->output_variables;
+      d.sensitive_output_variables = options->sensitive_output_variables;
+      d.timeout_seconds = options->timeout_seconds;
+      d.format = log_format_of(*options);
+      d.masks = options->masks;
+      return cuttle::runner::deploy::run_deploy(d);
+    }
     if (options->cmd == cuttle::cli::command::run) {
       cuttle::runner::script_run_options r;
       r.sources = options->sources;
@@ -140,12 +164,7 @@ int main(int argc, char** argv) {
       r.output_variables = options->output_variables;
       r.sensitive_output_variables = options->sensitive_output_variables;
       r.timeout_seconds = options->timeout_seconds;
-      if (options->log_format && *options->log_format != "auto") {
-        const auto& f = *options->log_format;
-        r.format = f == "json"       ? cuttle::runner::log_format::json
-                   : f == "terminal" ? cuttle::runner::log_format::terminal
-                                     : cuttle::runner::log_format::plain;
-      }
+      r.format = log_format_of(*options);
       r.artifacts_dir = options->artifacts_dir;
       r.fail_on_stderr = options->fail_on_stderr;
       r.masks = options->masks;

@@ -69,12 +69,17 @@ std::optional<std::string> file_contents::open(const std::string& path) {
   return read_file(path, data_);
 }
 
-std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content) {
+namespace {
+
+/// The temporary-file-and-rename write behind both public functions. `forced_mode` replaces the usual rule
+/// (keep the mode of a file being replaced; new files get 0666 minus the umask).
+std::optional<std::string> write_atomically(const std::string& path, std::string_view content, bool durable,
+                                            std::optional<mode_t> forced_mode) {
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   std::string tmp = dir + "/." + base + ".cuttle-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // created with mode 0600
   if (fd < 0)
     return fmt::format("{}: cannot create a temporary file in '{}': {}", path, dir, std::strerror(errno));
   auto fail = [&](const char* what) {
@@ -83,21 +88,12 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
     ::unlink(tmp.c_str());
     return fmt::format("{}: cannot {}: {}", path, what, std::strerror(err));
   };
-  const char* p = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write");
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  // Keep the permissions of a file being replaced; new files get 0644 minus the umask.
-  struct stat st {};
+  if (!write_all(fd, content)) return fail("write");
   mode_t mode = 0666;
-  if (::stat(path.c_str(), &st) == 0) {
+  struct stat st {};
+  if (forced_mode) {
+    mode = *forced_mode;
+  } else if (::stat(path.c_str(), &st) == 0) {
     mode = st.st_mode & 07777;
   } else {
     const mode_t mask = ::umask(0);
@@ -105,7 +101,7 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
     mode = 0666 & ~mask;
   }
   if (::fchmod(fd, mode) != 0) return fail("set permissions");
-  if (::fsync(fd) != 0) return fail("flush");
+  if (durable && ::fsync(fd) != 0) return fail("flush");
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
@@ -117,6 +113,17 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
     return fmt::format("{}: cannot replace: {}", path, std::strerror(err));
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
+                                                 bool durable) {
+  return write_atomically(path, content, durable, std::nullopt);
+}
+
+std::optional<std::string> write_private_file_atomically(const std::string& path, std::string_view content) {
+  return write_atomically(path, content, true, mode_t{0600});
 }
 
 bool write_all(int fd, std::string_view text) {

@@ -134,39 +134,6 @@ std::optional<std::string> write_new_private_file(const std::string& path, std::
   return std::nullopt;
 }
 
-/// Writes `content` to `path` atomically (temporary file + rename) with mode 0600, whatever mode a file
-/// being replaced had.
-std::optional<std::string> write_file_atomically_0600(const std::string& path, std::string_view content) {
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string tmp = dir + "/." + base + ".cuttle-XXXXXX";
-  const int raw = ::mkostemp(tmp.data(), O_CLOEXEC);  // mkostemp creates the file with mode 0600
-  if (raw < 0) return path + ": cannot create a temporary file in '" + dir + "': " + errno_text(errno);
-  unique_fd fd(raw);
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    fd.reset();
-    ::unlink(tmp.c_str());
-    return path + ": cannot " + what + ": " + errno_text(err);
-  };
-  while (!content.empty()) {
-    const ssize_t n = ::write(fd.get(), content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("write");
-    content.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fchmod(fd.get(), 0600) != 0) return fail("set permissions");
-  if (::fsync(fd.get()) != 0) return fail("flush");
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return path + ": cannot rename the temporary file: " + errno_text(err);
-  }
-  return std::nullopt;
-}
-
 /// The sealed memfd holding `payload`, rewound; -1 and `error` on failure.
 int make_channel(const std::string& payload, std::string& error) {
   unique_fd fd(::memfd_create("cuttle-variables", MFD_CLOEXEC | MFD_ALLOW_SEALING));
@@ -272,8 +239,8 @@ bool write_outputs(const script_run_options& o, const engine::variables& outputs
     }
   }
   if (o.sensitive_output_variables) {
-    if (auto err = write_file_atomically_0600(*o.sensitive_output_variables,
-                                              output_variables_json(outputs, inputs, true))) {
+    if (auto err = write_private_file_atomically(*o.sensitive_output_variables,
+                                                 output_variables_json(outputs, inputs, true))) {
       log.note(log_level::error, *err);
       ok = false;
     }
@@ -716,6 +683,7 @@ script_execution_result execute_script(const script_execution& o, const engine::
         "the script wrote to stderr, and --fail-on-stderr (or Octopus.Action.FailScriptOnErrorOutput) "
         "makes that a failure");
     code = run_exit::wrote_stderr;
+    result.failed_on_stderr = true;
   }
   result.code = code;
   return result;

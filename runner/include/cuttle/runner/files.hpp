@@ -41,7 +41,14 @@ class file_contents {
 bool write_all(int fd, std::string_view text);
 
 /// Writes `content` to `path` atomically: a temporary file in the same directory, flushed, then renamed
-/// over `path`. On failure the temporary file is removed and `path` is untouched.
-std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content);
+/// over `path`. On failure the temporary file is removed and `path` is untouched. A file being replaced
+/// keeps its permissions. `durable` = false skips the fsync (still never half-written, but not
+/// guaranteed to survive a power loss): for the many files of a deployment.
+std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content,
+                                                 bool durable = true);
+
+/// As write_file_atomically, but the file gets mode 0600 whatever mode a file being replaced had (for files
+/// that hold secrets).
+std::optional<std::string> write_private_file_atomically(const std::string& path, std::string_view content);
 
 }  // namespace cuttle::runner
