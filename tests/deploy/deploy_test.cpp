@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "process.hpp"
+#include "script_child.hpp"
 
 #ifndef CUTTLE_EXE
 #error "CUTTLE_EXE must name the cuttle executable"
@@ -314,6 +315,22 @@ TEST_F(deploy, python_hooks_run_with_the_same_api) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_TRUE(contains(r.out, "hello Ada")) << r.out;
   EXPECT_TRUE(contains(r.out, "post: from python")) << r.out;
+}
+
+TEST_F(deploy, csharp_and_fsharp_hooks_run_and_share_output_variables) {
+  if (!cuttle::test::on_path("dotnet")) GTEST_SKIP() << "dotnet is not installed (not on PATH)";
+  if (!fs::exists(cuttle::test::libexec_dir() + "/csharp-host/cuttle-csharp-host.dll"))
+    GTEST_SKIP() << "the C# script host is not built (configure with the .NET SDK installed)";
+  const auto r = run(
+      {"--set", "Name=Ada",
+       make_dir("Acme.Net.1.0.0", {{"PreDeploy.csx",
+                                    "Console.WriteLine(\"csx says \" + OctopusParameters[\"Name\"]);\n"
+                                    "SetVariable(\"FromCsx\", \"set in C#\");\n"},
+                                   {"Deploy.fsx", "printfn \"fsx sees %s\" (findVariable \"FromCsx\")\n"}})
+           .string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "csx says Ada")) << r.out;
+  EXPECT_TRUE(contains(r.out, "fsx sees set in C#")) << r.out;
 }
 
 TEST_F(deploy, refused_path_escape_writes_nothing_outside) {
