@@ -31,14 +31,18 @@ struct xdt_outcome {
   std::vector<std::string> warnings;
 };
 
-/// Applies the XDT document `transform` to `target`. Supported (docs/deploy.md): Transform = Replace, Insert,
-/// InsertBefore(xpath), InsertAfter(xpath), InsertIfMissing, Remove, RemoveAll, RemoveAttributes(names),
-/// SetAttributes(names); Locator = Match(names), Condition(expr), XPath(expr).
+/// Applies the XDT document `transform` to `target`. Supported (docs/xml-config.md): Transform = Replace,
+/// Insert, InsertBefore(xpath), InsertAfter(xpath), InsertIfMissing, Remove, RemoveAll,
+/// RemoveAttributes(names), SetAttributes(names); Locator = Match(names), Condition(expr), XPath(expr). Names
+/// are matched as written (prefix included). Untouched parts of the target come out byte for byte; when no
+/// transform applies, `text` is `target` itself.
 xdt_outcome apply_xdt(std::string_view target, std::string_view transform);
 
 /// Configuration variables in a .config file: `appSettings/add[@key]` gets `value`,
 /// `connectionStrings/add[@name]` gets `connectionString`, `applicationSettings//setting[@name]/value` gets
-/// its text; keys compared case-insensitively. Only existing entries change.
+/// its text; element names matched by local name at any depth, keys compared case-insensitively (the last of
+/// several variables differing only in case wins), a missing value attribute or <value> element is added.
+/// Only existing entries change; `replaced` counts them. Nothing reported contains a value.
 replace_outcome replace_config_settings(std::string_view text, std::span<const structured_variable> vars);
 
 }  // namespace cuttle::runner::deploy
