@@ -333,6 +333,81 @@ TEST_F(deploy, csharp_and_fsharp_hooks_run_and_share_output_variables) {
   EXPECT_TRUE(contains(r.out, "fsx sees set in C#")) << r.out;
 }
 
+TEST_F(deploy, transforms_apply_release_then_environment_then_configuration_variables) {
+  auto files = acme_web();
+  files["web.config"] =
+      "<?xml version=\"1.0\"?>\n<configuration>\n  <appSettings>\n    <add key=\"Banner\" value=\"dev\" />\n"
+      "    <add key=\"Env\" value=\"none\" />\n  </appSettings>\n"
+      "  <system.web><compilation debug=\"true\" /></system.web>\n</configuration>\n";
+  files["web.Release.config"] =
+      "<configuration xmlns:xdt=\"http://schemas.microsoft.com/XML-Document-Transform\">\n"
+      "  <system.web><compilation xdt:Transform=\"RemoveAttributes(debug)\" "
+      "/></system.web>\n</configuration>\n";
+  files["web.Production.config"] =
+      "<configuration xmlns:xdt=\"http://schemas.microsoft.com/XML-Document-Transform\">\n  <appSettings>\n"
+      "    <add key=\"Env\" value=\"prod\" xdt:Transform=\"SetAttributes(value)\" xdt:Locator=\"Match(key)\" "
+      "/>\n"
+      "  </appSettings>\n</configuration>\n";
+  files["sub/extra.config"] =
+      "<configuration><appSettings><add key=\"banner\" value=\"x\"/></appSettings></configuration>";
+  const auto r =
+      run({"--variables",
+           vars({{"Octopus.Action.EnabledFeatures",
+                  "Octopus.Features.ConfigurationTransforms,Octopus.Features.ConfigurationVariables"},
+                 {"Octopus.Action.Package.AutomaticallyUpdateAppSettingsAndConnectionStrings", "True"},
+                 {"Octopus.Environment.Name", "Production"},
+                 {"Banner", "Release #{Octopus.Environment.Name}"}}),
+           make_dir("Acme.Web.1.0.0", files).string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const auto staging = root() / "Production" / "Acme.Web" / "1.0.0";
+  EXPECT_EQ(
+      read_text(staging / "web.config"),
+      "<?xml version=\"1.0\"?>\n<configuration>\n  <appSettings>\n"
+      "    <add key=\"Banner\" value=\"Release Production\" />\n    <add key=\"Env\" value=\"prod\" />\n"
+      "  </appSettings>\n  <system.web><compilation /></system.web>\n</configuration>\n");
+  EXPECT_EQ(read_text(staging / "sub/extra.config"),
+            "<configuration><appSettings><add key=\"banner\" value=\"Release "
+            "Production\"/></appSettings></configuration>")
+      << "configuration variables visit every .config file, keys compared case-insensitively";
+  EXPECT_TRUE(contains(read_text(staging / "web.Release.config"), "xdt:Transform"))
+      << "transform files are left alone";
+  EXPECT_TRUE(contains(r.err, "[Configuration transforms] 2 transforms applied")) << r.err;
+  EXPECT_TRUE(contains(r.err, "[Configuration variables] 2 settings in 2 files")) << r.err;
+}
+
+TEST_F(deploy, explicit_transforms_with_wildcards_and_a_broken_transform_fails) {
+  std::map<std::string, std::string> files{
+      {"a.config", "<c><s v=\"1\"/></c>"},
+      {"b.config", "<c><s v=\"1\"/></c>"},
+      {"a.Staging.config",
+       "<c xmlns:xdt=\"http://schemas.microsoft.com/XML-Document-Transform\"><s v=\"a\" "
+       "xdt:Transform=\"SetAttributes\"/></c>"},
+      {"b.Staging.config",
+       "<c xmlns:xdt=\"http://schemas.microsoft.com/XML-Document-Transform\"><s v=\"b\" "
+       "xdt:Transform=\"SetAttributes\"/></c>"},
+      {"DeployFailed.sh", "echo \"rollback: $(get_octopusvariable OctopusLastErrorMessage)\"\n"}};
+  const auto ok = run({"--variables",
+                       vars({{"Octopus.Action.EnabledFeatures", "Octopus.Features.ConfigurationTransforms"},
+                             {"Octopus.Action.Package.AdditionalXmlConfigurationTransforms",
+                              "*.Staging.config => *.config"}}),
+                       make_dir("Acme.X.1.0.0", files).string()});
+  ASSERT_EQ(ok.exit_code, 0) << describe(ok);
+  EXPECT_EQ(read_text(root() / "Acme.X" / "1.0.0" / "a.config"), "<c><s v=\"a\"/></c>");
+  EXPECT_EQ(read_text(root() / "Acme.X" / "1.0.0" / "b.config"), "<c><s v=\"b\"/></c>");
+
+  files["a.Staging.config"] =
+      "<c xmlns:xdt=\"http://schemas.microsoft.com/XML-Document-Transform\"><s "
+      "xdt:Transform=\"Frobnicate\"/></c>";
+  const auto bad = run({"--variables",
+                        vars({{"Octopus.Action.EnabledFeatures", "Octopus.Features.ConfigurationTransforms"},
+                              {"Octopus.Action.Package.AdditionalXmlConfigurationTransforms",
+                               "a.Staging.config => a.config"}}),
+                        make_dir("Acme.Y.1.0.0", files).string()});
+  EXPECT_EQ(bad.exit_code, 1) << describe(bad);
+  EXPECT_TRUE(contains(bad.err, "Frobnicate")) << describe(bad);
+  EXPECT_TRUE(contains(bad.out, "rollback: Could not transform")) << describe(bad);
+}
+
 TEST_F(deploy, refused_path_escape_writes_nothing_outside) {
   const auto evil = (dir_.path() / "Evil.Pkg.1.0.0.tar.gz").string();
   const auto made = run_process(
