@@ -10,7 +10,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   libpcre2-dev libssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
   libpugixml-dev libfyaml-dev libyaml-dev libarchive-dev
-  hyperfine gnuplot-nox
+  hyperfine gnuplot-nox python3-jinja2 gettext-base nodejs
 )
 
 # The C# script host (bootstrappers/csharp-host) is built with the .NET SDK, which Debian does not package.
