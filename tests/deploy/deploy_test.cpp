@@ -57,7 +57,9 @@ std::map<std::string, std::string> acme_web() {
        "echo \"Deploy sees: $(get_octopusvariable FromPreDeploy)\"\n"
        "echo \"web.config says: $(cat web.config)\"\n"},
       {"Deploy.ps1", "Write-Host 'Hello from Deploy.ps1'\n"},
-      {"PostDeploy.sh", "echo 'Hello from PostDeploy.sh'\n"},
+      {"PostDeploy.sh",
+       "echo \"Hello from PostDeploy.sh: $(get_octopusvariable Octopus.Action.Package.PackageId) "
+       "$(get_octopusvariable Octopus.Action.Package.PackageVersion)\"\n"},
       {"DeployFailed.sh",
        "echo \"I have failed! DeployFailed.sh: $(get_octopusvariable OctopusLastErrorMessage)\"\n"},
       {"DeployFailed.csx", "Console.WriteLine(\"I have failed! DeployFailed.csx\");\n"},
@@ -145,7 +147,8 @@ TEST_F(deploy, acme_web_tar_gz_runs_the_conventions_in_order) {
   EXPECT_TRUE(
       contains(r.out, "web.config says: <configuration><appSettings><add key=\"foo\" value=\"bar\"/>"))
       << "substitution ran before Deploy";
-  EXPECT_TRUE(contains(r.out, "Hello from PostDeploy.sh")) << r.out;
+  EXPECT_TRUE(contains(r.out, "Hello from PostDeploy.sh: Acme.Web 1.0.0"))
+      << "the package's id and version are variables" << r.out;
   EXPECT_FALSE(contains(r.out, "I have failed")) << r.out;
   EXPECT_FALSE(contains(r.out, ".ps1'")) << "the .ps1 twins never run on Linux when a .sh exists";
   // Order: PreDeploy, then Deploy, then PostDeploy.

@@ -831,6 +831,11 @@ int deployment::run() {
                                "Octopus.Action.Package.PackageId and Octopus.Action.Package.PackageVersion");
     return deploy_exit::usage;
   }
+  // Octopus sets these for every package step; scripts and templates read them.
+  if (!vars_.contains("Octopus.Action.Package.PackageId"))
+    vars_.set("Octopus.Action.Package.PackageId", package_id_);
+  if (!vars_.contains("Octopus.Action.Package.PackageVersion"))
+    vars_.set("Octopus.Action.Package.PackageVersion", package_version_);
   struct stat st {};
   if (::stat(o_.package.c_str(), &st) != 0) {
     note(log_level::error, "cannot read the package '" + o_.package + "': " + std::strerror(errno));
