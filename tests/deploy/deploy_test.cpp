@@ -411,6 +411,55 @@ TEST_F(deploy, explicit_transforms_with_wildcards_and_a_broken_transform_fails) 
   EXPECT_TRUE(contains(bad.out, "rollback: Could not transform")) << describe(bad);
 }
 
+TEST_F(deploy, structured_variables_replace_each_format_and_keep_the_rest) {
+  std::map<std::string, std::string> files{
+      {"appsettings.json",
+       "{\n  // comment kept\n  \"Db\": { \"Port\": 5432, \"Host\": \"localhost\" }\n}\n"},
+      {"config/app.yaml", "# yaml comment\ndb:\n  port: 5432   # inline\n  host: 'localhost'\n"},
+      {"config/app.properties", "# props\ndb.port=5432\ndb.host = localhost\n"},
+      {"config/app.xml", "<config>\n  <db port=\"5432\">localhost</db>\n</config>\n"},
+      {"config/plain.conf", "db:\n  port: 1\n"}};
+  const auto r =
+      run({"--variables",
+           vars({{"Octopus.Action.EnabledFeatures", "Octopus.Features.JsonConfigurationVariables"},
+                 {"Octopus.Action.Package.JsonConfigurationVariablesTargets", "appsettings.json\nconfig/*"},
+                 {"Db:Port", "6432"},
+                 {"db:host", "db.internal"},
+                 {"db.port", "7432"},
+                 {"/config/db/@port", "8432"},
+                 {"/config/db", "xml.internal"},
+                 {"db:port", "9432"}}),
+           make_dir("Acme.Cfg.1.0.0", files).string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const auto dir = root() / "Acme.Cfg" / "1.0.0";
+  EXPECT_EQ(read_text(dir / "appsettings.json"),
+            "{\n  // comment kept\n  \"Db\": { \"Port\": 9432, \"Host\": \"db.internal\" }\n}\n")
+      << "names compare case-insensitively; the later of Db:Port/db:port wins";
+  EXPECT_EQ(read_text(dir / "config/app.yaml"),
+            "# yaml comment\ndb:\n  port: 9432   # inline\n  host: 'db.internal'\n");
+  EXPECT_EQ(read_text(dir / "config/app.properties"), "# props\ndb.port=7432\ndb.host = localhost\n");
+  EXPECT_EQ(read_text(dir / "config/app.xml"),
+            "<config>\n  <db port=\"8432\">xml.internal</db>\n</config>\n");
+  EXPECT_EQ(read_text(dir / "config/plain.conf"), "db:\n  port: 9432\n")
+      << "unknown extension: JSON, XML, then YAML";
+}
+
+TEST_F(deploy, a_structured_file_that_does_not_parse_fails_the_deployment) {
+  const auto r =
+      run({"--variables",
+           vars({{"Octopus.Action.EnabledFeatures", "Octopus.Features.JsonConfigurationVariables"},
+                 {"Octopus.Action.Package.JsonConfigurationVariablesTargets", "missing/*.json\n*.yaml"}}),
+           make_dir("Acme.Bad.1.0.0",
+                    {{"bad.yaml", "a: [1, 2\nb: c\n"}, {"DeployFailed.sh", "echo rollback ran\n"}})
+               .string()});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_TRUE(contains(r.err, "No files were found that match the replace target pattern 'missing/*.json'"))
+      << r.err;
+  EXPECT_TRUE(contains(r.err, "Structured variable replacement failed on file")) << r.err;
+  EXPECT_TRUE(contains(r.err, "bad.yaml. The file could not be parsed as YAML: line ")) << r.err;
+  EXPECT_TRUE(contains(r.out, "rollback ran")) << r.out;
+}
+
 TEST_F(deploy, refused_path_escape_writes_nothing_outside) {
   const auto evil = (dir_.path() / "Evil.Pkg.1.0.0.tar.gz").string();
   const auto made = run_process(
