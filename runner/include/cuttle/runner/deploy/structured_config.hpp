@@ -43,20 +43,27 @@ struct replace_outcome {
 /// case-insensitively; names starting with "Octopus" are ignored unless they start with "Octopus:". The
 /// existing token's type is kept (number, boolean, string; null takes a string); an object or array is
 /// replaced by the value parsed as JSON. The document's formatting is kept: only replaced values change.
+/// Comments and trailing commas are read; nesting deeper than 1000 levels is a parse error. See
+/// docs/structured-config.md.
 replace_outcome replace_json(std::string_view text, std::span<const structured_variable> vars);
 
-/// YAML: paths as for JSON over mapping keys and sequence indexes. Comments, styles, anchors, tags and
-/// indentation are kept; a scalar keeps its quoting style and tag; a null value becomes `null`; a mapping or
-/// sequence is replaced by the value parsed as a YAML fragment.
+/// YAML: paths as for JSON over mapping keys and sequence indexes, in every document of the stream.
+/// Comments, styles, anchors, tags and indentation are kept; a scalar keeps its quoting style and tag (a
+/// plain scalar only while the value is safe unquoted and of the same kind); a null value becomes `null`; a
+/// mapping or sequence is replaced by the value parsed as a YAML fragment. The result is checked to parse.
+/// Never prints (libfyaml's diagnostics are collected). See docs/structured-config.md.
 replace_outcome replace_yaml(std::string_view text, std::span<const structured_variable> vars);
 
-/// XML: a variable whose name contains '/' or ':' is an XPath expression (namespace prefixes inferred from
-/// the document); selected attributes, text, CDATA, comments and elements get the value (an element with
-/// child elements takes the value as inner XML).
+/// XML: a variable whose name contains '/' or ':' is an XPath 1.0 expression (namespace prefixes inferred
+/// from the document; invalid expressions are skipped); selected attributes, text, CDATA, comments,
+/// processing instructions and elements get the value (an element with child elements takes the value as
+/// inner XML). Untouched parts come out byte for byte (docs/xml-config.md).
 replace_outcome replace_xml(std::string_view text, std::span<const structured_variable> vars);
 
-/// Java properties: existing keys get the value, escaped per the format (names starting with "Octopus" are
-/// ignored); comments, layout and line continuations elsewhere are kept.
+/// Java properties: existing keys (escapes decoded, compared case-insensitively) get the value, escaped per
+/// the format (names starting with "Octopus" are ignored); comments, layout and line continuations elsewhere
+/// are kept. The only parse error is a malformed \uXXXX escape, as in java.util.Properties. See
+/// docs/structured-config.md.
 replace_outcome replace_properties(std::string_view text, std::span<const structured_variable> vars);
 
 }  // namespace cuttle::runner::deploy
