@@ -29,11 +29,14 @@
 
 #include "cuttle/engine/diagnostic.hpp"
 #include "cuttle/engine/variables.hpp"
+#include "structured_text.hpp"
 #include "xml_support.hpp"
 
 namespace cuttle::runner::deploy {
 namespace xml_support {
 namespace {
+
+using detail::append_utf8;
 
 // Raw parsing: no parse_escapes, parse_eol or parse_wconv_attribute, so values are the text as written.
 constexpr unsigned raw_parse_options = pugi::parse_cdata | pugi::parse_comments | pugi::parse_pi |
@@ -211,24 +214,6 @@ std::size_t index_of(pugi::xml_node element, pugi::xml_attribute attr) {
     if (a == attr) return k;
   }
   return std::string_view::npos;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0U | (cp >> 6U));
-    out += static_cast<char>(0x80U | (cp & 0x3FU));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0U | (cp >> 12U));
-    out += static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU));
-    out += static_cast<char>(0x80U | (cp & 0x3FU));
-  } else {
-    out += static_cast<char>(0xF0U | (cp >> 18U));
-    out += static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU));
-    out += static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU));
-    out += static_cast<char>(0x80U | (cp & 0x3FU));
-  }
 }
 
 void append_char_reference(std::string& out, unsigned char c) {
