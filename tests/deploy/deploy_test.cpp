@@ -523,6 +523,27 @@ TEST_F(deploy, a_substitution_pattern_that_matches_nothing_warns) {
       << describe(r);
 }
 
+TEST_F(deploy, an_install_directory_that_cannot_be_written_is_a_clear_error) {
+  put(dir_.path() / "not-a-dir", "a file");
+  const auto package = make_dir("Acme.Web.1.0.0", acme_web());
+  const auto root_blocked = run_process({CUTTLE_EXE, "deploy", "--install-root",
+                                         (dir_.path() / "not-a-dir" / "apps").string(), package.string()});
+  EXPECT_EQ(root_blocked.exit_code, 2) << describe(root_blocked);
+  EXPECT_TRUE(contains(root_blocked.err, "cannot create the install root")) << describe(root_blocked);
+  EXPECT_TRUE(contains(root_blocked.err, "Not a directory")) << describe(root_blocked);
+
+  const auto custom_blocked = run(
+      {"--set",
+       "Octopus.Action.Package.CustomInstallationDirectory=" + (dir_.path() / "not-a-dir" / "live").string(),
+       package.string()});
+  EXPECT_EQ(custom_blocked.exit_code, 1) << describe(custom_blocked);
+  EXPECT_TRUE(contains(custom_blocked.err, "cannot create the custom install directory"))
+      << describe(custom_blocked);
+  EXPECT_TRUE(contains(custom_blocked.out, "I have failed! DeployFailed.sh")) << describe(custom_blocked);
+  EXPECT_EQ(read_text(dir_.path() / "not-a-dir"), "a file")
+      << "nothing outside the install directory changes";
+}
+
 TEST_F(deploy, usage_errors_exit_2) {
   const auto r = run_process({CUTTLE_EXE, "deploy"});
   EXPECT_EQ(r.exit_code, 2);
