@@ -60,7 +60,8 @@ struct script_execution_result {
   int code = run_exit::usage;  ///< the script's exit code, or one of run_exit
   bool started = false;        ///< false: cuttle could not start it (the reason was reported on stderr)
   bool wrote_stderr = false;
-  bool failed_on_stderr = false;  ///< code is run_exit::wrote_stderr because of Octopus.Action.FailScriptOnErrorOutput
+  bool failed_on_stderr =
+      false;  ///< code is run_exit::wrote_stderr because of Octopus.Action.FailScriptOnErrorOutput
   engine::variables outputs;  ///< the output variables it set (sensitive ones flagged)
 };
 
