@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "cuttle/runner/files.hpp"
@@ -134,6 +135,35 @@ bool write_all(int fd, std::string_view text) {
     text.remove_prefix(static_cast<std::size_t>(n));
   }
   return true;
+}
+
+std::optional<std::string> write_new_private_file(const std::string& path, std::string_view content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return "cannot create '" + path + "': " + std::strerror(errno);
+  const bool written = write_all(fd, content);
+  const int err = errno;
+  ::close(fd);
+  if (!written) return "cannot write '" + path + "': " + std::strerror(err);
+  return std::nullopt;
+}
+
+private_dir::~private_dir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::optional<std::string> private_dir::create(std::string_view prefix) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
+  if (pattern.back() != '/') pattern += '/';
+  pattern += prefix;
+  pattern += "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr)
+    return "cannot create a private directory in '" + pattern.substr(0, pattern.rfind('/')) +
+           "': " + std::strerror(errno);
+  path_ = pattern;
+  return std::nullopt;
 }
 
 }  // namespace cuttle::runner

@@ -86,52 +86,10 @@ int move_high(int fd) {
   return high;
 }
 
-/// A private directory (mode 0700, under $TMPDIR) removed with everything in it on destruction.
-class private_dir {
- public:
-  private_dir() = default;
-  ~private_dir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  private_dir(const private_dir&) = delete;
-  private_dir& operator=(const private_dir&) = delete;
-
-  std::optional<std::string> create() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
-    if (pattern.back() != '/') pattern += '/';
-    pattern += "cuttle-run-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr)
-      return "cannot create a private directory in '" + pattern.substr(0, pattern.rfind('/')) +
-             "': " + errno_text(errno);
-    path_ = pattern;
-    return std::nullopt;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 /// A file name the plan may use: one path component, not "." or "..".
 bool is_plain_file_name(const std::string& name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
          name.find('\0') == std::string::npos;
-}
-
-/// Writes `content` to a new file `path` with mode 0600 (never follows or replaces an existing file).
-std::optional<std::string> write_new_private_file(const std::string& path, std::string_view content) {
-  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) return "cannot create '" + path + "': " + errno_text(errno);
-  while (!content.empty()) {
-    const ssize_t n = ::write(fd.get(), content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return "cannot write '" + path + "': " + errno_text(errno);
-    content.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return std::nullopt;
 }
 
 /// The sealed memfd holding `payload`, rewound; -1 and `error` on failure.
@@ -227,20 +185,22 @@ std::string output_variables_json(const engine::variables& outputs, const engine
   return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
-/// Writes the output-variables files; returns false after reporting a problem.
-bool write_outputs(const script_run_options& o, const engine::variables& outputs,
-                   const engine::variables& inputs, log_writer& log) {
+}  // namespace
+
+bool write_output_variables(const std::optional<std::string>& file,
+                            const std::optional<std::string>& sensitive_file,
+                            const engine::variables& outputs, const engine::variables& inputs,
+                            log_writer& log) {
   bool ok = true;
-  if (o.output_variables) {
-    if (auto err =
-            write_file_atomically(*o.output_variables, output_variables_json(outputs, inputs, false))) {
+  if (file) {
+    if (auto err = write_file_atomically(*file, output_variables_json(outputs, inputs, false))) {
       log.note(log_level::error, *err);
       ok = false;
     }
   }
-  if (o.sensitive_output_variables) {
-    if (auto err = write_private_file_atomically(*o.sensitive_output_variables,
-                                                 output_variables_json(outputs, inputs, true))) {
+  if (sensitive_file) {
+    if (auto err =
+            write_private_file_atomically(*sensitive_file, output_variables_json(outputs, inputs, true))) {
       log.note(log_level::error, *err);
       ok = false;
     }
@@ -255,6 +215,8 @@ bool write_outputs(const script_run_options& o, const engine::variables& outputs
   }
   return ok;
 }
+
+namespace {
 
 // --- artifacts --------------------------------------------------------------------------------------------
 
@@ -713,7 +675,9 @@ int run_script(const script_run_options& o) {
   auto result = execute_script(e, vars);
   if (!result.started) return result.code;
   log_writer log(e.format, STDOUT_FILENO, STDERR_FILENO);
-  if (!write_outputs(o, result.outputs, vars, log) && result.code == 0) return run_exit::usage;
+  if (!write_output_variables(o.output_variables, o.sensitive_output_variables, result.outputs, vars, log) &&
+      result.code == 0)
+    return run_exit::usage;
   return result.code;
 }
 

@@ -21,7 +21,6 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "cuttle/bootstrappers/bootstrap.hpp"
@@ -34,6 +33,7 @@
 #include "cuttle/runner/files.hpp"
 #include "cuttle/runner/script_run.hpp"
 #include "cuttle/runner/service_messages.hpp"
+#include "structured_text.hpp"
 
 namespace cuttle::runner::deploy {
 namespace {
@@ -47,13 +47,9 @@ struct deploy_failure {
   std::string message;
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+bool iequals(std::string_view a, std::string_view b) {
+  return detail::lower_ascii(a) == detail::lower_ascii(b);
 }
-
-bool iequals(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
 
 /// A path component made safe: no separators, not "." or "..".
 std::string path_component(std::string s) {
@@ -64,10 +60,10 @@ std::string path_component(std::string s) {
   return s;
 }
 
+/// `path` relative to `base`, lexically (no system calls: it runs once per substituted file).
 std::string relative_to(const std::string& path, const std::string& base) {
-  std::error_code ec;
-  auto rel = fs::relative(path, base, ec);
-  return ec || rel.empty() ? path : rel.string();
+  const auto rel = fs::path(path).lexically_relative(base);
+  return rel.empty() || *rel.begin() == ".." ? path : rel.string();
 }
 
 std::string utc_now_iso() {
@@ -124,7 +120,7 @@ class deployment {
   /// Calamari's GetFlag: "true"/"false" in any case; anything else (or nothing) is the default.
   bool flag(std::string_view name, bool fallback) const {
     auto v = get(name);
-    const auto t = lower(v);
+    const auto t = detail::lower_ascii(v);
     auto trimmed = std::string_view(t);
     while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
       trimmed.remove_prefix(1);
@@ -228,27 +224,41 @@ void deployment::run_hook(const std::string& path, bs::language lang, const std:
     fail(fmt::format("Script '{}' returned non-zero exit code: {}. Deployment terminated.", display, r.code));
 }
 
-std::string deployment::packaged_scripts(std::string_view stage, bool delete_after) {
-  if (current_.empty() || !flag("Octopus.Action.Package.RunScripts", true)) return {};
-  struct found {
+/// The files `<base>.<ext>` at the top level of `dir`: every one of them, and the scripts among them in the
+/// Linux preference order (sh, py, csx, fsx, ps1).
+struct stage_files {
+  struct script {
     std::string name;
     bs::language lang;
   };
-  std::vector<found> scripts;
-  std::vector<std::string> all_of_stage;
+  std::vector<script> scripts;
+  std::vector<std::string> all;
+};
+
+stage_files find_stage_files(const std::string& dir, std::string_view base, bool ignore_case) {
+  stage_files found;
   std::error_code ec;
-  for (fs::directory_iterator it(current_, ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const auto name = it->path().filename().string();
     const auto dot = name.rfind('.');
-    if (dot == std::string::npos || !iequals(std::string_view(name).substr(0, dot), stage)) continue;
-    all_of_stage.push_back(name);
-    if (auto lang = bs::language_from_path(name)) scripts.push_back({name, *lang});
+    if (dot == std::string::npos) continue;
+    const auto stem = std::string_view(name).substr(0, dot);
+    if (ignore_case ? !iequals(stem, base) : stem != base) continue;
+    found.all.push_back(name);
+    if (auto lang = bs::language_from_path(name)) found.scripts.push_back({name, *lang});
   }
-  if (scripts.empty()) return {};
-  std::sort(scripts.begin(), scripts.end(), [](const found& a, const found& b) {
+  std::sort(found.scripts.begin(), found.scripts.end(), [](const auto& a, const auto& b) {
     return a.lang != b.lang ? a.lang < b.lang : a.name < b.name;
   });
+  return found;
+}
+
+std::string deployment::packaged_scripts(std::string_view stage, bool delete_after) {
+  if (current_.empty() || !flag("Octopus.Action.Package.RunScripts", true)) return {};
+  const auto found = find_stage_files(current_, stage, true);
+  const auto& scripts = found.scripts;
+  if (scripts.empty()) return {};
   if (scripts.size() > 1) {
     std::string list;
     for (const auto& s : scripts) list += (list.empty() ? "" : ", ") + s.name;
@@ -259,9 +269,9 @@ std::string deployment::packaged_scripts(std::string_view stage, bool delete_aft
   run_hook(current_ + "/" + chosen.name, chosen.lang, chosen.name);
   std::string summary = "ran " + chosen.name;
   if (delete_after && flag("OctopusDeleteScriptsOnCleanup", true)) {
-    for (const auto& name : all_of_stage) ::unlink((current_ + "/" + name).c_str());
-    summary += fmt::format(", deleted {} {}.* file{}", all_of_stage.size(), stage,
-                           all_of_stage.size() == 1 ? "" : "s");
+    for (const auto& name : found.all) ::unlink((current_ + "/" + name).c_str());
+    summary +=
+        fmt::format(", deleted {} {}.* file{}", found.all.size(), stage, found.all.size() == 1 ? "" : "s");
   }
   return summary;
 }
@@ -278,27 +288,11 @@ std::string deployment::configured_scripts(std::string_view stage) {
     // The body is a template (Octopus substitutes variables in inline scripts); it may hold secrets, so it
     // goes to a private directory, not the application directory.
     const auto body = vars_.get(name).value_or("");
-    std::string dir = (std::getenv("TMPDIR") != nullptr && *std::getenv("TMPDIR") != '\0')
-                          ? std::string(std::getenv("TMPDIR"))
-                          : std::string("/tmp");
-    dir += "/cuttle-deploy-XXXXXX";
-    if (::mkdtemp(dir.data()) == nullptr)
-      fail(
-          fmt::format("cannot create a private directory for the {} script: {}", name, std::strerror(errno)));
-    const auto file = dir + "/" + name;
-    struct remove_dir {
-      std::string path;
-      ~remove_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-      }
-    } cleanup{dir};
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || !write_all(fd, body)) {
-      if (fd >= 0) ::close(fd);
-      fail(fmt::format("cannot write the {} script: {}", name, std::strerror(errno)));
-    }
-    ::close(fd);
+    private_dir dir;
+    if (auto err = dir.create("cuttle-deploy"))
+      fail(fmt::format("cannot create a private directory for the {} script: {}", name, *err));
+    const auto file = dir.path() + "/" + name;
+    if (auto err = write_new_private_file(file, body)) fail(*err);
     run_hook(file, syntax.lang, name);
     summary += (summary.empty() ? "ran " : ", ") + name;
   }
@@ -311,23 +305,12 @@ std::string deployment::feature_scripts(std::string_view stage) {
   for (const auto& feature : split_list(get("Octopus.Action.EnabledFeatures"), true)) {
     // <Feature>_<Stage>.<ext> in the current directory: the preferred one runs (Calamari runs every
     // extension, so a feature with .sh and .ps1 ran twice on Linux).
-    const auto base = feature + "_" + std::string(stage);
-    std::optional<std::pair<std::string, bs::language>> chosen;
-    std::vector<std::string> all;
-    std::error_code ec;
-    for (fs::directory_iterator it(current_, ec), end; !ec && it != end; it.increment(ec)) {
-      const auto name = it->path().filename().string();
-      const auto dot = name.rfind('.');
-      if (dot == std::string::npos || name.substr(0, dot) != base || !it->is_regular_file(ec)) continue;
-      const auto lang = bs::language_from_path(name);
-      if (!lang) continue;
-      all.push_back(name);
-      if (!chosen || *lang < chosen->second) chosen = std::make_pair(name, *lang);
-    }
-    if (!chosen) continue;
-    run_hook(current_ + "/" + chosen->first, chosen->second, chosen->first);
-    for (const auto& name : all) ::unlink((current_ + "/" + name).c_str());
-    summary += (summary.empty() ? "ran " : ", ") + chosen->first;
+    const auto found = find_stage_files(current_, feature + "_" + std::string(stage), false);
+    if (found.scripts.empty()) continue;
+    const auto& chosen = found.scripts.front();
+    run_hook(current_ + "/" + chosen.name, chosen.lang, chosen.name);
+    for (const auto& script : found.scripts) ::unlink((current_ + "/" + script.name).c_str());
+    summary += (summary.empty() ? "ran " : ", ") + chosen.name;
   }
   return summary;
 }
@@ -657,7 +640,7 @@ std::string deployment::structured_variables() {
       continue;
     }
     for (const auto& file : matches) {
-      const auto ext = lower(fs::path(file).extension().string());
+      const auto ext = detail::lower_ascii(fs::path(file).extension().string());
       std::vector<format> order;
       if (json_only || ext == ".json") {
         order = {json};
@@ -785,35 +768,7 @@ void deployment::write_journal(bool successful) {
 }
 
 bool deployment::write_output_files() {
-  bool ok = true;
-  auto json_of = [&](bool sensitive) {
-    nlohmann::ordered_json doc = nlohmann::ordered_json::object();
-    for (const auto& v : outputs_.entries()) {
-      if (v.sensitive == sensitive)
-        doc[v.name] = v.value ? nlohmann::ordered_json(*v.value) : nlohmann::ordered_json();
-    }
-    return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-  };
-  if (o_.output_variables) {
-    if (auto err = write_file_atomically(*o_.output_variables, json_of(false))) {
-      note(log_level::error, *err);
-      ok = false;
-    }
-  }
-  if (o_.sensitive_output_variables) {
-    if (auto err = write_private_file_atomically(*o_.sensitive_output_variables, json_of(true))) {
-      note(log_level::error, *err);
-      ok = false;
-    }
-  } else {
-    std::string names;
-    for (const auto& v : outputs_.entries()) {
-      if (v.sensitive) names += (names.empty() ? "" : ", ") + v.name;
-    }
-    if (!names.empty())
-      warning("sensitive output variables not written (give --sensitive-output-variables FILE): " + names);
-  }
-  return ok;
+  return write_output_variables(o_.output_variables, o_.sensitive_output_variables, outputs_, vars_, log_);
 }
 
 int deployment::run() {

@@ -25,6 +25,7 @@ namespace cuttle::runner::deploy {
 namespace {
 
 using detail::append_utf8;
+using detail::lower_ascii;
 
 namespace fs = std::filesystem;
 
@@ -187,12 +188,6 @@ std::string encode_utf16(std::string_view utf8, bool little) {
       put(static_cast<char16_t>(c));
     }
   }
-  return out;
-}
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 

@@ -3,6 +3,8 @@
 
 #include "structured_text.hpp"
 
+#include <cctype>
+
 namespace cuttle::runner::deploy::detail {
 
 /// Decodes one UTF-8 sequence at `i` (advancing `i`); invalid bytes come back as themselves with ok=false.
@@ -145,6 +147,12 @@ std::string position_message(std::string_view text, std::size_t pos, const std::
     }
   }
   return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + what;
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 }  // namespace cuttle::runner::deploy::detail

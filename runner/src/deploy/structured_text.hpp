@@ -16,6 +16,9 @@ char32_t lower(char32_t c);
 /// Appends `s` case-folded; bytes that are not UTF-8 are kept as they are.
 void append_folded(std::string& out, std::string_view s);
 std::string folded(std::string_view s);
+/// `s` with ASCII letters in lower case (for names that are ASCII by definition: extensions, flags,
+/// encoding names).
+std::string lower_ascii(std::string_view s);
 /// Names that start with "Octopus" (any case) are Octopus's own variables, unless "Octopus:" makes them a
 /// path.
 bool is_octopus_variable(std::string_view name);

@@ -686,6 +686,17 @@ void document::restore_names() {
   original_names_.clear();
 }
 
+/// Appends ` name="value"` for every attribute of `node` (values written raw, double-quoted).
+void append_attributes(std::string& out, const pugi::xml_node& node) {
+  for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
+    out += ' ';
+    out += a.name();
+    out += "=\"";
+    out += quoted_raw(a.value(), '"');
+    out += '"';
+  }
+}
+
 void document::write_open(std::string& out, pugi::xml_node node) const {
   const auto it = markup_.find(key_of(node));
   const markup* m = it == markup_.end() ? nullptr : &it->second;
@@ -704,13 +715,7 @@ void document::write_open(std::string& out, pugi::xml_node node) const {
       }
       out += '<';
       out += node.name();
-      for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
-        out += ' ';
-        out += a.name();
-        out += "=\"";
-        out += quoted_raw(a.value(), '"');
-        out += '"';
-      }
+      append_attributes(out, node);
       out += node.first_child() ? ">" : "/>";
       return;
     }
@@ -743,13 +748,7 @@ void document::write_open(std::string& out, pugi::xml_node node) const {
       }
       out += "<?";
       out += node.name();
-      for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
-        out += ' ';
-        out += a.name();
-        out += "=\"";
-        out += quoted_raw(a.value(), '"');
-        out += '"';
-      }
+      append_attributes(out, node);
       if (node.type() == pugi::node_pi && *node.value() != '\0') {
         out += ' ';
         out += node.value();

@@ -51,4 +51,24 @@ std::optional<std::string> write_file_atomically(const std::string& path, std::s
 /// that hold secrets).
 std::optional<std::string> write_private_file_atomically(const std::string& path, std::string_view content);
 
+/// Writes `content` to a new file `path` with mode 0600; never follows or replaces an existing file.
+std::optional<std::string> write_new_private_file(const std::string& path, std::string_view content);
+
+/// A private directory (mode 0700, under $TMPDIR, named `<prefix>-XXXXXX`), removed with everything in it
+/// when this object goes.
+class private_dir {
+ public:
+  private_dir() = default;
+  ~private_dir();
+  private_dir(const private_dir&) = delete;
+  private_dir& operator=(const private_dir&) = delete;
+
+  /// Creates the directory; returns an error message on failure.
+  std::optional<std::string> create(std::string_view prefix = "cuttle-run");
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace cuttle::runner

@@ -69,6 +69,15 @@ struct script_execution_result {
 /// levels) to cuttle's stdout and stderr, and waits for it. Problems of cuttle's own are reported on stderr.
 script_execution_result execute_script(const script_execution& options, const engine::variables& vars);
 
+/// Writes the output variables a script set: the non-sensitive ones to `file`, the sensitive ones to
+/// `sensitive_file` (mode 0600; without it their names are reported as not written), each under its own name
+/// and, when Octopus.Action.Name is set in `inputs`, as Octopus.Action[<action>].Output.<name>. Returns false
+/// after a note on `log` when a file could not be written.
+bool write_output_variables(const std::optional<std::string>& file,
+                            const std::optional<std::string>& sensitive_file,
+                            const engine::variables& outputs, const engine::variables& inputs,
+                            log_writer& log);
+
 /// Runs the script as `cuttle run` does: its stdout and stderr pass through a script_output (service
 /// messages acted on, secrets masked, levels printed in the chosen format). Problems are reported on stderr.
 /// Returns the script's exit code (128+N when a signal N ended it) or one of `run_exit`.
