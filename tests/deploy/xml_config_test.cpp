@@ -434,6 +434,16 @@ constexpr std::string_view structured_doc = R"xml(<?xml version="1.0"?>
 </config>
 )xml";
 
+TEST(xml_structured, a_declaration_that_ends_before_its_question_mark_is_malformed) {
+  // pugixml ends this declaration at "/>"; written back it would swallow the nodes up to the "?>".
+  const auto out = xml("<?xml version=\"1.0\"/>\n<!-- c -->\n<r>\n ?>\n</r>\n", {{"//comment()", "x"}});
+  EXPECT_FALSE(out.parsed);
+  EXPECT_EQ(out.error,
+            "line 1, column 1: a processing instruction or XML declaration that does not end with '?>'");
+  EXPECT_TRUE(out.text.empty());
+  EXPECT_TRUE(xml("<?xml version=\"1.0\"?><r><?pi data?></r>", {}).parsed) << "well-formed ones still parse";
+}
+
 TEST(xml_structured, attributes_text_cdata_comments_and_pis) {
   const auto out = xml(structured_doc, {{"/config/@version", "2 & \"3\""},
                                         {"/config/name", "<Contoso>"},

@@ -435,6 +435,17 @@ std::optional<std::string> document::validate(load_mode mode) const {
       default:
         break;
     }
+    // A declaration or processing instruction ends at the first "?>". pugixml accepts some that end
+    // earlier (`<?xml version="1.0"/>`); the markup writer copies them up to "?>", so one that would
+    // overlap the next node is malformed.
+    if (n.type() == pugi::node_declaration || n.type() == pugi::node_pi) {
+      const std::size_t end = std::string_view(source_).find("?>", start_of(n));
+      const pugi::xml_node next = next_in(n, doc_);
+      if (end == std::string_view::npos || (next && end + 2 > start_of(next))) {
+        return where(start_of(n)) +
+               ": a processing instruction or XML declaration that does not end with '?>'";
+      }
+    }
   }
   if (whole && roots == 0) return where(source_.size()) + ": no root element";
   return std::nullopt;
