@@ -748,6 +748,88 @@ inline std::size_t reference_length(const char* p, const char* end) {
   return 0;
 }
 
+// The common filter-chain form `#{Name.Child | Filter bare "quoted" | Other}`: a name as in
+// reference_length, then filters whose names and bare options are ASCII name characters and whose quoted
+// options hold no '#' or '"', separated by ASCII whitespace. filter_chain_length builds the substitution
+// token the grammar builds for it (same steps, keys, offsets and options) and returns its length, or 0 to
+// leave the text to the grammar. The grammar tries #{if, #{unless, #{each and #{calc first, so a name whose
+// first segment is one of those words is left to it; anything else outside the form (indexers, other
+// whitespace, non-ASCII, '#', '\', nested constructs) is left to it too.
+// tests/engine/parser_fast_path_test.cpp checks the two against each other.
+constexpr bool is_ascii_ws(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+inline bool is_keyword_segment(std::string_view s) {
+  return ascii_iequals(s, "if") || ascii_iequals(s, "unless") || ascii_iequals(s, "each") ||
+         ascii_iequals(s, "calc");
+}
+
+inline std::size_t filter_chain_length(const char* p, const char* end, const char* base, token& out) {
+  const auto bare = [&](const char* q) {
+    while (q < end && bare_ascii.is[static_cast<unsigned char>(*q)]) ++q;
+    // A non-ASCII letter or digit would continue the name in the grammar.
+    return q < end && static_cast<unsigned char>(*q) >= 0x80 ? nullptr : q;
+  };
+  const auto skip_ws = [&](const char* q) {
+    while (q < end && is_ascii_ws(*q)) ++q;
+    return q;
+  };
+  const auto offset = [&](const char* q) { return static_cast<std::uint32_t>(q - base); };
+
+  const char* q = p + 2;
+  if (q >= end || *q == '/') return 0;
+  symbol sym;
+  sym.offset = offset(q);
+  while (true) {
+    const char* segment = q;
+    q = bare(q);
+    if (q == nullptr || q == segment || q >= end) return 0;
+    const std::string_view name(segment, static_cast<std::size_t>(q - segment));
+    if (sym.steps.empty() && is_keyword_segment(name)) return 0;
+    step& s = sym.steps.emplace_back();
+    s.text.assign(name);
+    append_case_key(s.key, name);
+    s.offset = offset(segment);
+    if (*q != '.') break;
+    ++q;
+  }
+  q = skip_ws(q);
+  if (q >= end || *q != '|') return 0;
+
+  expression e;
+  e.subject = std::move(sym);
+  while (q < end && *q == '|') {
+    q = skip_ws(q + 1);
+    const char* name_begin = q;
+    q = bare(q);
+    if (q == nullptr || q == name_begin) return 0;
+    filter_call& f = e.filters.emplace_back();
+    f.name.assign(name_begin, q);
+    f.builtin = find_builtin_filter(to_lower(f.name));
+    q = skip_ws(q);
+    while (q < end && *q != '|' && *q != '}') {
+      if (*q == '"') {
+        const char* body = ++q;
+        while (q < end && *q != '"' && *q != '#') ++q;
+        if (q >= end || *q != '"') return 0;
+        f.options.push_back(option{std::string(body, q), nullptr});
+        ++q;
+      } else {
+        const char* word = q;
+        q = bare(q);
+        if (q == nullptr || q == word) return 0;
+        f.options.push_back(option{std::string(word, q), nullptr});
+      }
+      q = skip_ws(q);
+    }
+  }
+  if (q >= end || *q != '}') return 0;
+  out = token{};
+  out.kind = token_kind::substitution;
+  out.offset = offset(p);
+  out.expr = std::make_shared<const expression>(std::move(e));
+  return static_cast<std::size_t>(q + 1 - p);
+}
+
 // memoised<Rule, Id>: runs a construct rule at most once per position; bounds nesting depth.
 
 template <typename Rule, int Id>
@@ -834,9 +916,11 @@ struct no_action : pegtl::nothing<Rule> {};
 
 }  // namespace
 
-parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error, int max_depth,
-                                       token_sink& sink) {
+namespace {
+parse_outcome parse_streaming(std::string_view src, bool halt_on_error, int max_depth, token_sink& sink,
+                              bool fast_paths) {
   parse_outcome out;
+  token chain;
   parse_state st;
   st.base = src.data();
   st.furthest = src.data();
@@ -862,10 +946,17 @@ parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error,
         in.bump(static_cast<std::size_t>(p - cur));
         continue;
       }
-      if (const std::size_t n = reference_length(cur, end); n != 0) {
-        sink.reference(std::string_view(cur + 2, n - 3), st.offset(cur));
-        in.bump(n);
-        continue;
+      if (fast_paths) {
+        if (const std::size_t n = reference_length(cur, end); n != 0) {
+          sink.reference(std::string_view(cur + 2, n - 3), st.offset(cur));
+          in.bump(n);
+          continue;
+        }
+        if (const std::size_t n = filter_chain_length(cur, end, st.base, chain); n != 0) {
+          sink.construct(std::move(chain));
+          in.bump(n);
+          continue;
+        }
       }
       if (!pegtl::parse<token_rule, no_action, control>(in, st)) break;
       emit();
@@ -901,7 +992,6 @@ parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error,
   return out;
 }
 
-namespace {
 // Collects the tokens of parse_template.
 class token_collector final : public token_sink {
  public:
@@ -921,15 +1011,28 @@ class token_collector final : public token_sink {
   }
   token_list& tokens_;
 };
-}  // namespace
 
-parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth) {
+parse_outcome collect_tokens(std::string_view src, bool halt_on_error, int max_depth, bool fast_paths) {
   token_list tokens;
   tokens.reserve(src.size() / 32 + 4);
   token_collector collector(tokens);
-  auto out = parse_template_streaming(src, halt_on_error, max_depth, collector);
+  auto out = parse_streaming(src, halt_on_error, max_depth, collector, fast_paths);
   out.tokens = std::move(tokens);
   return out;
+}
+}  // namespace
+
+parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error, int max_depth,
+                                       token_sink& sink) {
+  return parse_streaming(src, halt_on_error, max_depth, sink, true);
+}
+
+parse_outcome parse_template(std::string_view src, bool halt_on_error, int max_depth) {
+  return collect_tokens(src, halt_on_error, max_depth, true);
+}
+
+parse_outcome parse_template_grammar_only(std::string_view src, bool halt_on_error, int max_depth) {
+  return collect_tokens(src, halt_on_error, max_depth, false);
 }
 
 symbol reference_symbol(std::string_view path, std::uint32_t token_offset) {

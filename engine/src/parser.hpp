@@ -42,6 +42,10 @@ class token_sink {
 parse_outcome parse_template_streaming(std::string_view src, bool halt_on_error, int max_depth,
                                        token_sink& sink);
 
+/// parse_template without the hand-written fast paths for `#{A.B}` and `#{A.B | Filter options}`: every
+/// token goes through the grammar. For tests that check the fast paths against it.
+parse_outcome parse_template_grammar_only(std::string_view src, bool halt_on_error, int max_depth);
+
 /// The symbol of a `reference` token (what the grammar would build for `#{path}`): identifier steps split
 /// at '.', with the offsets the grammar gives them (`token_offset` is the offset of the token's "#{").
 symbol reference_symbol(std::string_view path, std::uint32_t token_offset);
