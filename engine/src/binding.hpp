@@ -31,6 +31,7 @@ struct node {
   std::shared_ptr<const parsed_value> parsed;  ///< set when `item` contains "#{" (binding nodes only)
   std::string_view source;                     ///< the variable name that set the item, for diagnostics
   const json* json_value = nullptr;            ///< the JSON element this node was made from, if any
+  bool changes = false;                        ///< its item is rewritten during a render (loop counters)
   std::unordered_map<std::string, node*> named;
   std::unordered_map<std::string, node*> indexed;
   std::vector<node*> index_order;

@@ -658,73 +658,108 @@ class evaluator {
                        blk.variable));
     }
     const auto r = resolve(c, blk.collection);
-    std::vector<const node*> items;
+    std::vector<const node*> fresh;
+    const std::vector<const node*>* items = &fresh;
     if (r.what == resolved::kind::container) {
-      items.assign(r.n->index_order.begin(), r.n->index_order.end());
+      fresh.assign(r.n->index_order.begin(), r.n->index_order.end());
     } else if (r.is_text()) {
-      const std::string_view value = r.str();
-      const json* parsed = nullptr;
-      if (r.n != nullptr && r.n->json_value != nullptr && value == r.n->item) {
-        parsed = r.n->json_value;
-      } else if (auto j = parse_lenient_json(value)) {
-        parsed = &json_arena_.emplace_back(std::move(*j));
-      }
-      if (parsed != nullptr && parsed->is_array()) {
-        for (const auto& el : *parsed) items.push_back(node_from_json(el));
-      } else if (parsed != nullptr && parsed->is_object()) {
-        for (const auto& [key, el] : parsed->items()) {
-          node* item = new_node();
-          item->set_item(key);
-          node* k = new_node();
-          k->set_item(key);
-          item->named.emplace("KEY", k);
-          item->named.emplace("VALUE", node_from_json(el));
-          items.push_back(item);
-        }
+      if (r.n != nullptr && !r.owns && !r.n->changes) {
+        // The node's own value, which never changes during a render: its items are made once.
+        auto [it, made] = loop_items_.try_emplace(r.n);
+        if (made) collect_items(r, it->second);
+        items = &it->second;
       } else {
-        std::size_t from = 0;
-        while (true) {
-          const auto comma = value.find(',', from);
-          node* item = new_node();
-          item->set_item(
-              std::string(value.substr(from, comma == std::string_view::npos ? comma : comma - from)));
-          items.push_back(item);
-          if (comma == std::string_view::npos) break;
-          from = comma + 1;
-        }
+        collect_items(r, fresh);
       }
     }
-    if (items.empty()) return;
-
-    // The loop's local tree: the loop variable and Octopus.Template.Each.{Index,First,Last}.
-    node* local = new_node();
-    node* octopus = new_node();
-    node* tmpl = new_node();
-    node* each = new_node();
-    node* index = new_node();
-    node* first = new_node();
-    node* last = new_node();
-    local->named.emplace("OCTOPUS", octopus);
-    octopus->named.emplace("TEMPLATE", tmpl);
-    tmpl->named.emplace("EACH", each);
-    each->named.emplace("INDEX", index);
-    each->named.emplace("FIRST", first);
-    each->named.emplace("LAST", last);
+    if (items->empty()) return;
+    // The loop's local tree: the loop variable and Octopus.Template.Each.{Index,First,Last}, from a pool
+    // (a loop in a loop body would otherwise build one per execution).
+    const loop_frame frame = acquire_frame();
     const std::string var_key = case_key(blk.variable);
     context child;
-    child.root = local;
+    child.root = frame.local;
     child.parent = &c;
     child.src = c.src;
-    for (std::size_t i = 0; i < items.size(); ++i) {
+    for (std::size_t i = 0; i < items->size(); ++i) {
       if (++iterations_ > options_.max_iterations)
         limit(c, t.offset, "loop_iterations", options_.max_iterations);
-      local->named[var_key] = const_cast<node*>(items[i]);
-      index->set_item(std::to_string(i));
-      first->set_item(i == 0 ? "True" : "False");
-      last->set_item(i + 1 == items.size() ? "True" : "False");
+      frame.local->named[var_key] = const_cast<node*>((*items)[i]);
+      frame.index->set_item(std::to_string(i));
+      frame.first->set_item(i == 0 ? "True" : "False");
+      frame.last->set_item(i + 1 == items->size() ? "True" : "False");
       render_tokens(blk.body, child, out, top);
       check_output(c, t.offset, out);
     }
+    // A loop left by an error keeps its frame; nothing else can reach it.
+    frame.local->named.erase(var_key);
+    free_frames_.push_back(frame);
+  }
+
+  // The items a text value iterates: a JSON array's elements, a JSON object's properties (KEY, VALUE),
+  // or the comma-separated parts.
+  void collect_items(const resolved& r, std::vector<const node*>& items) {
+    const std::string_view value = r.str();
+    const json* parsed = nullptr;
+    if (r.n != nullptr && r.n->json_value != nullptr && value == r.n->item) {
+      parsed = r.n->json_value;
+    } else if (auto j = parse_lenient_json(value)) {
+      parsed = &json_arena_.emplace_back(std::move(*j));
+    }
+    if (parsed != nullptr && parsed->is_array()) {
+      for (const auto& el : *parsed) items.push_back(node_from_json(el));
+    } else if (parsed != nullptr && parsed->is_object()) {
+      for (const auto& [key, el] : parsed->items()) {
+        node* item = new_node();
+        item->set_item(key);
+        node* k = new_node();
+        k->set_item(key);
+        item->named.emplace("KEY", k);
+        item->named.emplace("VALUE", node_from_json(el));
+        items.push_back(item);
+      }
+    } else {
+      split_comma_list(value, items);
+    }
+  }
+
+  void split_comma_list(std::string_view value, std::vector<const node*>& items) {
+    std::size_t from = 0;
+    while (true) {
+      const auto comma = value.find(',', from);
+      node* item = new_node();
+      item->set_item(std::string(value.substr(from, comma == std::string_view::npos ? comma : comma - from)));
+      items.push_back(item);
+      if (comma == std::string_view::npos) break;
+      from = comma + 1;
+    }
+  }
+
+  struct loop_frame {
+    node* local;
+    node* index;
+    node* first;
+    node* last;
+  };
+
+  loop_frame acquire_frame() {
+    if (!free_frames_.empty()) {
+      const loop_frame f = free_frames_.back();
+      free_frames_.pop_back();
+      return f;
+    }
+    loop_frame f{new_node(), new_node(), new_node(), new_node()};
+    node* octopus = new_node();
+    node* tmpl = new_node();
+    node* each = new_node();
+    f.local->named.emplace("OCTOPUS", octopus);
+    octopus->named.emplace("TEMPLATE", tmpl);
+    tmpl->named.emplace("EACH", each);
+    each->named.emplace("INDEX", f.index);
+    each->named.emplace("FIRST", f.first);
+    each->named.emplace("LAST", f.last);
+    f.index->changes = f.first->changes = f.last->changes = true;
+    return f;
   }
 
   void render_calc(const token& t, context& c, std::string& out) {
@@ -972,6 +1007,8 @@ class evaluator {
   context root_;
   reference_cache reference_cache_;
   std::unordered_map<const json*, node*> json_nodes_;                        // see node_from_json
+  std::unordered_map<const node*, std::vector<const node*>> loop_items_;     // see render_each
+  std::vector<loop_frame> free_frames_;                                      // see acquire_frame
   std::unordered_map<const char*, std::pair<std::string, symbol>> symbols_;  // see symbol_of
   std::string out_;
   bool stopped_ = false;

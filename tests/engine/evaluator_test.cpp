@@ -546,6 +546,32 @@ TEST(iteration, missing_tokens_echo_per_iteration_and_are_reported_once) {
   EXPECT_EQ(r.octostache_error, missing_tokens_error({"#{i.Size}"}));
 }
 
+// The evaluator reuses a finished loop's local tree and makes a value's items once per render: neither
+// may leak a loop variable, a counter or a stale item list into a later loop.
+TEST(iteration, a_later_loop_sees_nothing_of_an_earlier_one) {
+  const auto vars = make_variables({{"L", "a,b"}, {"M", "x"}});
+  const auto r =
+      render("#{each a in L}#{a}#{/each};#{each b in M}#{a}#{b}#{Octopus.Template.Each.Last}#{/each}", vars);
+  EXPECT_TRUE(output_is(r, "ab;#{a}xTrue"));
+  EXPECT_TRUE(output_is(render("#{each a in L}#{/each}#{Octopus.Template.Each.Index}|#{each a in M}"
+                               "#{Octopus.Template.Each.Index}#{/each}",
+                               vars),
+                        "#{Octopus.Template.Each.Index}|0"));
+}
+
+TEST(iteration, loops_over_a_loop_counter_and_repeated_loops_over_one_value) {
+  const auto vars = make_variables({{"L", "a,b,c"}});
+  // The counter's value changes between executions of the inner loop; its items must follow it.
+  EXPECT_TRUE(clean_output_is(render("#{each x in L}[#{each d in Octopus.Template.Each.Index}#{d}#{/each}]"
+                                     "#{/each}",
+                                     vars),
+                              "[0][1][2]"));
+  EXPECT_TRUE(clean_output_is(render("#{each x in L}#{x}#{/each}#{each y in L}#{y}#{/each}#{each x in L}"
+                                     "#{each y in L}#{x}#{y}#{/each}#{/each}",
+                                     vars),
+                              "abcabcaaabacbabbbccacbcc"));
+}
+
 TEST(iteration, a_loop_variable_named_octopus_is_an_invalid_operation) {
   const auto vars = make_variables({{"L", "a"}});
   EXPECT_TRUE(failed_with(render("#{each octopus in L}x#{/each}", vars), eng::error_code::invalid_operation));
