@@ -82,6 +82,7 @@ struct parse_state {
   int depth = 0;
   int max_depth = 64;
   bool depth_exceeded = false;
+  bool fast_paths = true;  ///< false: every construct goes through the grammar (tests compare the two)
   std::unordered_map<std::uint64_t, memo_entry> memo;
 
   std::uint32_t offset(const char* p) const { return static_cast<std::uint32_t>(p - base); }
@@ -873,9 +874,39 @@ struct memoised : custom_rule<memoised<Rule, Id>> {
   }
 };
 
+// The fast paths inside constructs (bodies, options): where reference_length or filter_chain_length accept
+// the text, conditional, calc and each fail and substitution gives that token, at any depth. A substitution
+// at the depth limit is left to the grammar, which flags the limit.
+struct fast_construct : custom_rule<fast_construct> {
+  template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
+            typename ParseInput>
+  static bool match(ParseInput& in, parse_state& st) {
+    if (!st.fast_paths || st.depth_exceeded || st.depth >= st.max_depth) return false;
+    const char* p = in.current();
+    if (in.size(2) < 2 || p[0] != '#' || p[1] != '{') return false;
+    token t;
+    std::size_t n = reference_length(p, in.end());
+    if (n != 0) {
+      // A substitution with its symbol built, not a reference token: a body renders many times (loops,
+      // compiled templates), and only top-level references share the evaluator's cache.
+      expression e;
+      e.subject = reference_symbol(std::string_view(p + 2, n - 3), st.offset(p));
+      t.kind = token_kind::substitution;
+      t.offset = st.offset(p);
+      t.expr = std::make_shared<const expression>(std::move(e));
+    } else {
+      n = filter_chain_length(p, in.end(), st.base, t);
+      if (n == 0) return false;
+    }
+    st.stack.emplace_back(std::move(t));
+    in.bump(n);
+    return true;
+  }
+};
+
 // nested_construct -> conditional / calc / each / substitution
-struct nested_construct : sor<memoised<conditional_form, 0>, memoised<calc_form, 1>, memoised<each_form, 2>,
-                              memoised<substitution_form, 3>> {};
+struct nested_construct : sor<fast_construct, memoised<conditional_form, 0>, memoised<calc_form, 1>,
+                              memoised<each_form, 2>, memoised<substitution_form, 3>> {};
 // token -> conditional / calc / each / substitution / text
 struct token_rule : sor<nested_construct, text> {};
 
@@ -922,6 +953,7 @@ parse_outcome parse_streaming(std::string_view src, bool halt_on_error, int max_
   parse_outcome out;
   token chain;
   parse_state st;
+  st.fast_paths = fast_paths;
   st.base = src.data();
   st.furthest = src.data();
   st.max_depth = max_depth;

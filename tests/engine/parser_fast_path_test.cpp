@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -125,10 +126,13 @@ std::string dump(const det::parse_outcome& o) {
 }
 
 void expect_same(const std::string& src) {
-  for (const bool halt : {true, false}) {
-    const auto fast = det::parse_template(src, halt, 64);
-    const auto grammar = det::parse_template_grammar_only(src, halt, 64);
-    EXPECT_EQ(dump(fast), dump(grammar)) << "template: " << src << " (halting: " << halt << ")";
+  for (const int depth : {1, 2, 64}) {
+    for (const bool halt : {true, false}) {
+      const auto fast = det::parse_template(src, halt, depth);
+      const auto grammar = det::parse_template_grammar_only(src, halt, depth);
+      EXPECT_EQ(dump(fast), dump(grammar))
+          << "template: " << src << " (halting: " << halt << ", depth limit: " << depth << ")";
+    }
   }
 }
 
@@ -181,6 +185,8 @@ TEST(parser_fast_paths, agree_with_the_grammar_on_chosen_cases) {
            "#{A|F|}",
            "#{A || F}",
            "#{if A}#{B | ToUpper}#{/if}",
+           "#{if A}#{B}#{/if}",
+           "#{if A}#{if B}#{C.D}#{/if}#{/if}",
            "#{each x in L}#{x | Trim}#{/each}",
            "#{A | F}#{if B}",
        }) {
@@ -231,6 +237,59 @@ rc::Gen<std::string> chains() {
         }
         return text + tail_ws + "}" + tail;
       });
+}
+
+// Chains and soup inside constructs, where the fast paths run within the grammar (bodies, options), nested
+// up to a few levels, parsed with small depth limits so that the limit is hit too.
+rc::Gen<std::string> nested() {
+  return rc::gen::withSize([](int size) {
+    return rc::gen::map(
+        rc::gen::tuple(rc::gen::container<std::vector<int>>(
+                           static_cast<std::size_t>(std::min(size / 25 + 1, 5)), rc::gen::inRange(0, 8)),
+                       rc::gen::oneOf(chains(), soup())),
+        [](const auto& parts) {
+          const auto& [wrappers, core] = parts;
+          std::string text = core;
+          for (const int w : wrappers) {
+            switch (w) {
+              case 0:
+                text = "#{if A}" + text + "#{/if}";
+                break;
+              case 1:
+                text = "#{each x in L}" + text + "#{/each}";
+                break;
+              case 2:
+                text = "#{A | Replace " + text + " b}";
+                break;
+              case 3:
+                text = "#{if A}" + text;
+                break;
+              case 4:
+                text = "#{unless B}x#{else}" + text + "#{/unless}";
+                break;
+              case 5:
+                text = "#{if A == \"v\"}y#{elseif B}" + text + "#{else}z#{/if}";
+                break;
+              case 6:
+                text = text + "#{/if}";
+                break;
+              default:
+                text = "t " + text + " #{A.B}";
+                break;
+            }
+          }
+          return text;
+        });
+  });
+}
+
+RC_GTEST_PROP(parser_fast_path_props, agree_with_the_grammar_inside_constructs, ()) {
+  const auto src = *nested();
+  const int depth = *rc::gen::inRange(1, 6);
+  for (const bool halt : {true, false}) {
+    RC_ASSERT(dump(det::parse_template(src, halt, depth)) ==
+              dump(det::parse_template_grammar_only(src, halt, depth)));
+  }
 }
 
 RC_GTEST_PROP(parser_fast_path_props, agree_with_the_grammar_on_soup, ()) {
