@@ -56,7 +56,7 @@ cpu_of() { # utime + stime of pid $1, in seconds
 }
 
 fuzz_one() {
-  local name=$1 have need pid cpu=0 status=0 result runs log
+  local name=$1 have need pid cpu=0 status=0 result runs log now
   have=$(credited "$name")
   need=$((cpu_seconds - have))
   if [[ $need -le 0 ]]; then
@@ -75,7 +75,8 @@ fuzz_one() {
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     sleep 5
-    cpu=$(cpu_of "$pid")
+    now=$(cpu_of "$pid")  # 0 once the process is gone: keep the last reading
+    [[ $now -gt $cpu ]] && cpu=$now
     if [[ $cpu -ge $need ]]; then
       kill -INT "$pid" 2>/dev/null || true
       break
