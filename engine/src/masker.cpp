@@ -15,10 +15,17 @@
 // *Finding occurrences.* One automaton for all patterns, so the cost per byte does not grow with the
 // number of secrets. The trie is built level by level from the sorted patterns, which numbers states in
 // breadth-first order and puts each state's children in consecutive ids. The first states (the shallow
-// ones, up to a 4 MB budget) get dense transition rows over byte classes with the failure transitions
+// ones, up to a 1 MB budget) get dense transition rows over byte classes with the failure transitions
 // already folded in; deeper states keep only their children and fall back along failure links, which
 // always ends in a dense state. Per state we keep `match`, the longest pattern ending there, and `hold`,
 // the length of the longest suffix of the text read that some pattern still extends.
+//
+// *Building.* A process such as `cuttle mask` builds the masker once and then may scan little, so the build
+// is kept lean: the forms of all secrets go into one buffer (no allocation per pattern), the URL and JSON
+// forms are only generated for values with a byte some encoder changes, the patterns are sorted by an
+// 8-byte integer key first, the node array is reserved at its exact size (counted from the sorted
+// patterns), the breadth-first queue is a ring as long as the pattern list, and the dense rows are written
+// once without being zeroed first. Most of what remains is the kernel supplying fresh pages.
 //
 // *Skipping.* Walking the automaton costs a dependent memory access per byte, and with many secrets almost
 // every letter leads away from the root. So the scan alternates: in prefilter mode it tests positions
@@ -57,8 +64,12 @@ namespace detail {
 
 namespace {
 
-// Dense rows take at most this many transition entries (4 bytes each).
-constexpr std::size_t dense_budget_entries = std::size_t{1} << 20;
+// Dense rows take at most this many transition entries (4 bytes each): 1 MB, about every state of depth 2
+// or less with 64 byte classes (letters, digits and the base64 punctuation). The automaton only runs
+// where the prefilter has passed, and a larger table mostly costs page faults when the masker is built:
+// 4 MB took 1.5 ms of a 7 ms build for 1,000 secrets, for no throughput gain measured by
+// benchmarks/masker_benchmark.cpp (2026-11-21).
+constexpr std::size_t dense_budget_entries = std::size_t{1} << 18;
 
 void add_span(std::vector<mask_span>& spans, std::uint64_t begin, std::uint64_t end) {
   // Occurrences arrive in order of their end, so only the last spans can overlap or touch a new one.
@@ -105,11 +116,56 @@ class bloom4 {
   std::uint32_t bits_ = 12;
 };
 
+// The patterns of a masker, collected in one buffer: no allocation per pattern while forms are generated.
+class pattern_list {
+ public:
+  void add(std::string_view p) {
+    if (p.empty()) return;
+    refs_.push_back({bytes_.size(), p.size()});
+    bytes_.append(p);
+  }
+  /// The patterns, sorted and without duplicates: views into this list, valid while it is not changed.
+  std::vector<std::string_view> sorted() const {
+    // Sorted by their first 8 bytes as a big-endian number (zero-padded, which orders a shorter pattern
+    // before its extensions), then by the whole text: most comparisons are one integer comparison.
+    struct keyed {
+      std::uint64_t key;
+      std::string_view text;
+    };
+    std::vector<keyed> keys;
+    keys.reserve(refs_.size());
+    for (const auto& [offset, size] : refs_) {
+      std::uint64_t key = 0;
+      for (std::size_t k = 0; k < 8; ++k) {
+        key = key << 8 | (k < size ? static_cast<unsigned char>(bytes_[offset + k]) : 0U);
+      }
+      keys.push_back({key, std::string_view(bytes_.data() + offset, size)});
+    }
+    std::sort(keys.begin(), keys.end(), [](const keyed& a, const keyed& b) {
+      return a.key != b.key ? a.key < b.key : a.text < b.text;
+    });
+    std::vector<std::string_view> out;
+    out.reserve(keys.size());
+    for (const auto& k : keys) {
+      if (out.empty() || out.back() != k.text) out.push_back(k.text);
+    }
+    return out;
+  }
+  void reserve(std::size_t patterns, std::size_t bytes) {
+    refs_.reserve(patterns);
+    bytes_.reserve(bytes);
+  }
+
+ private:
+  std::string bytes_;
+  std::vector<std::pair<std::size_t, std::size_t>> refs_;  // offset and size in bytes_
+};
+
 }  // namespace
 
 class mask_automaton {
  public:
-  explicit mask_automaton(std::vector<std::string> patterns);
+  explicit mask_automaton(const pattern_list& list);
 
   std::size_t pattern_count() const { return pattern_count_; }
   std::size_t longest() const { return longest_; }
@@ -122,6 +178,8 @@ class mask_automaton {
             std::vector<mask_span>& spans) const;
 
  private:
+  // A state's children are consecutive states. `cls` stays in the node (rather than in an array of its
+  // own): finding a child by its class then loads the line the scan reads next for its `hold` and `match`.
   struct node {
     std::uint32_t fail = 0;
     std::uint32_t first_child = 0;
@@ -140,7 +198,9 @@ class mask_automaton {
   std::array<std::uint8_t, 256> class_of_{};
   std::uint32_t classes_ = 1;
   std::vector<node> nodes_;
-  std::vector<std::uint32_t> dense_;  // rows of `classes_` entries for states [0, dense_count_)
+  // Rows of `classes_` entries for states [0, dense_count_). Every entry is written by the constructor, so
+  // the table is allocated without being zeroed first.
+  std::unique_ptr<std::uint32_t[]> dense_;
   std::uint32_t dense_count_ = 0;
   std::size_t pattern_count_ = 0;
   std::size_t longest_ = 0;
@@ -154,14 +214,12 @@ class mask_automaton {
   std::vector<std::uint64_t> exact_bits_;  // q = 2 or 1: exact table of first bytes
 };
 
-mask_automaton::mask_automaton(std::vector<std::string> patterns) {
-  std::sort(patterns.begin(), patterns.end());
-  patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
-  if (!patterns.empty() && patterns.front().empty()) patterns.erase(patterns.begin());
+mask_automaton::mask_automaton(const pattern_list& list) {
+  const std::vector<std::string_view> patterns = list.sorted();
   pattern_count_ = patterns.size();
   nodes_.emplace_back();  // the root
   if (patterns.empty()) {
-    dense_.assign(1, 0);
+    dense_ = std::make_unique<std::uint32_t[]>(1);
     dense_count_ = 1;
     return;
   }
@@ -170,12 +228,26 @@ mask_automaton::mask_automaton(std::vector<std::string> patterns) {
   }
 
   // Byte classes: one per byte some pattern uses, class 0 for all the others (they lead to the root).
+  // The number of trie states is known in advance from the sorted patterns: each adds its bytes after the
+  // prefix it shares with the one before it. Reserving it exactly means the node array is never copied.
   std::array<bool, 256> used{};
   std::size_t shortest = std::numeric_limits<std::size_t>::max();
-  for (const auto& p : patterns) {
+  std::size_t states = 1;
+  for (std::size_t k = 0; k < patterns.size(); ++k) {
+    const std::string_view p = patterns[k];
     longest_ = std::max(longest_, p.size());
     shortest = std::min(shortest, p.size());
     for (const char c : p) used[static_cast<unsigned char>(c)] = true;
+    std::size_t shared = 0;
+    if (k > 0) {
+      const std::string_view q = patterns[k - 1];  // a proper prefix of p, or different within both
+      shared =
+          static_cast<std::size_t>(std::mismatch(q.begin(), q.end(), p.begin(), p.end()).first - q.begin());
+    }
+    states += p.size() - shared;
+  }
+  if (states + 256 >= std::numeric_limits<std::uint32_t>::max()) {
+    throw std::length_error("masker: patterns too long");
   }
   const auto used_count = static_cast<std::uint32_t>(std::count(used.begin(), used.end(), true));
   if (used_count == 256) {
@@ -191,57 +263,60 @@ mask_automaton::mask_automaton(std::vector<std::string> patterns) {
 
   // The trie, breadth first: node u stands for the patterns [lo, hi) that share its text (depth bytes).
   // Patterns are sorted, so the one equal to that text comes first and the children's ranges are
-  // consecutive runs of the byte at `depth`.
+  // consecutive runs of the byte at `depth`. While the trie is built, `hold` holds the node's depth.
+  // The nodes waiting in the queue have disjoint, non-empty ranges, so there are never more of them than
+  // patterns, and their ranges fit in a ring of that size (rounded up to a power of two) instead of an
+  // array over all states.
   struct pattern_range {
     std::uint32_t lo, hi;
   };
-  std::vector<pattern_range> ranges{{0, static_cast<std::uint32_t>(patterns.size())}};
-  std::vector<std::uint32_t> depth{0};
+  nodes_.reserve(states);
+  const std::size_t ring_mask = std::bit_ceil(patterns.size() + 1) - 1;
+  std::vector<pattern_range> ranges(ring_mask + 1);
+  ranges[0] = {0, static_cast<std::uint32_t>(patterns.size())};
   for (std::size_t u = 0; u < nodes_.size(); ++u) {
-    auto [lo, hi] = ranges[u];
-    const std::uint32_t d = depth[u];
+    auto [lo, hi] = ranges[u & ring_mask];
+    const std::uint32_t d = nodes_[u].hold;
     if (lo < hi && patterns[lo].size() == d) {
       nodes_[u].match = d;
       ++lo;
     }
     const std::size_t first = nodes_.size();
-    if (first + 256 >= std::numeric_limits<std::uint32_t>::max()) {
-      throw std::length_error("masker: patterns too long");
-    }
     nodes_[u].first_child = static_cast<std::uint32_t>(first);
     while (lo < hi) {
       const char b = patterns[lo][d];
       std::uint32_t end = lo + 1;
       while (end < hi && patterns[end][d] == b) ++end;
-      node child;
-      child.cls = class_of_[static_cast<unsigned char>(b)];
-      nodes_.push_back(child);
-      ranges.push_back({lo, end});
-      depth.push_back(d + 1);
+      ranges[nodes_.size() & ring_mask] = {lo, end};
+      nodes_.push_back({.hold = d + 1, .cls = class_of_[static_cast<unsigned char>(b)]});
       lo = end;
     }
     nodes_[u].children = static_cast<std::uint16_t>(nodes_.size() - first);
   }
   ranges = {};
+  const std::size_t count = nodes_.size();
 
   // Failure links, dense rows, hold and match, in breadth-first order: a state's failure target is
-  // shallower, so it is complete before the state is.
-  dense_count_ = static_cast<std::uint32_t>(
-      std::min(nodes_.size(), std::max<std::size_t>(1, dense_budget_entries / classes_)));
-  dense_.assign(std::size_t{dense_count_} * classes_, 0);
-  for (std::size_t u = 0; u < nodes_.size(); ++u) {
+  // shallower, so it is complete before the state is. Each dense row starts as a copy of its failure
+  // target's (the root's starts all zero), so every entry is written once.
+  dense_count_ =
+      static_cast<std::uint32_t>(std::min(count, std::max<std::size_t>(1, dense_budget_entries / classes_)));
+  dense_ = std::make_unique_for_overwrite<std::uint32_t[]>(std::size_t{dense_count_} * classes_);
+  std::fill_n(dense_.get(), classes_, 0);
+  for (std::size_t u = 0; u < count; ++u) {
     node& nd = nodes_[u];
+    const std::uint32_t children_end = nd.first_child + nd.children;
     if (u != 0) {
-      nd.hold = nd.children != 0 ? depth[u] : nodes_[nd.fail].hold;
+      if (nd.children == 0) nd.hold = nodes_[nd.fail].hold;  // otherwise its depth, as set above
       if (nd.match == 0) nd.match = nodes_[nd.fail].match;
     }
-    for (std::uint32_t v = nd.first_child; v < nd.first_child + nd.children; ++v) {
+    for (std::uint32_t v = nd.first_child; v < children_end; ++v) {
       nodes_[v].fail = u == 0 ? 0 : next(nd.fail, nodes_[v].cls);
     }
     if (u < dense_count_) {
       std::uint32_t* row = &dense_[u * classes_];
       if (u != 0) std::copy_n(&dense_[std::size_t{nd.fail} * classes_], classes_, row);
-      for (std::uint32_t v = nd.first_child; v < nd.first_child + nd.children; ++v) row[nodes_[v].cls] = v;
+      for (std::uint32_t v = nd.first_child; v < children_end; ++v) row[nodes_[v].cls] = v;
     }
   }
 
@@ -250,7 +325,7 @@ mask_automaton::mask_automaton(std::vector<std::string> patterns) {
   if (gram_ == 4) {
     std::size_t distinct = 0;
     for (std::size_t k = 0; k < patterns.size(); ++k) {
-      if (k == 0 || patterns[k].compare(0, 4, patterns[k - 1], 0, 4) != 0) ++distinct;
+      if (k == 0 || patterns[k].substr(0, 4) != patterns[k - 1].substr(0, 4)) ++distinct;
     }
     first_.reset(distinct);
     for (const auto& p : patterns) first_.add(load4(reinterpret_cast<const unsigned char*>(p.data())));
@@ -382,10 +457,10 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
   return out;
 }
 
-std::string base64(std::string_view bytes) {
+// Appends the padded base64 encoding of `bytes` to `out`.
+void append_base64(std::string_view bytes, std::string& out) {
   static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+  out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
   std::size_t k = 0;
   auto byte = [&bytes](std::size_t at) { return std::uint32_t{static_cast<unsigned char>(bytes[at])}; };
   for (; k + 3 <= bytes.size(); k += 3) {
@@ -400,12 +475,14 @@ std::string base64(std::string_view bytes) {
     out += two ? alphabet[(v >> 6) & 63] : '=';
     out += '=';
   }
-  return out;
 }
 
-std::string base64_url(std::string s) {
-  for (char& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return s;
+// `s` in the URL-safe base64 alphabet (- and _ for + and /), into `out`. False when that is `s` itself.
+bool base64_url(std::string_view s, std::string& out) {
+  if (std::none_of(s.begin(), s.end(), [](char c) { return c == '+' || c == '/'; })) return false;
+  out.assign(s);
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return true;
 }
 
 // Uri.EscapeDataString and its relatives: every byte but the unreserved ones (ALPHA DIGIT - . _ ~) as %XX.
@@ -516,65 +593,83 @@ std::optional<std::string> json_escape(std::string_view s, json_style style) {
   return out;
 }
 
-void add_encodings(std::string_view secret, const mask_options& options, std::vector<std::string>& out);
+// True when some URL encoding of `secret` differs from it: it has a byte outside the unreserved set.
+bool url_encoding_differs(std::string_view secret) {
+  return std::any_of(secret.begin(), secret.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+             c == '.' || c == '_' || c == '~');
+  });
+}
 
-// Every pattern that stands for `secret` (already accepted).
-void add_patterns(std::string_view secret, const mask_options& options, std::vector<std::string>& out) {
-  const std::size_t first = out.size();
-  auto add = [&out, secret](std::string form) {
-    if (form != secret) out.push_back(std::move(form));
-  };
-  out.emplace_back(secret);
+// True when some JSON escaping of `secret` (any style in add_forms) may differ from it: it has a control
+// character, a non-ASCII byte, DEL, or one of " \ / < > & ' + `.
+bool json_escaping_differs(std::string_view secret) {
+  return std::any_of(secret.begin(), secret.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c >= 0x7F || c == '"' || c == '\\' || c == '/' || c == '<' || c == '>' || c == '&' ||
+           c == '\'' || c == '+' || c == '`';
+  });
+}
+
+// Scratch space for add_forms, reused from one secret to the next so forms cost no allocation.
+struct form_buffers {
+  std::string input;    // the secret after `align` zero bytes
+  std::string encoded;  // its base64
+  std::string url;      // a URL-safe variant
+};
+
+// Calls `add(form)` for every pattern that stands for `secret` (already accepted): the value, its
+// line-break forms and its encodings. A form may be passed more than once or equal the value; callers
+// sort and remove duplicates. The views passed to `add` are only valid during the call.
+template <class Add>
+void add_forms(std::string_view secret, const mask_options& options, form_buffers& buf, Add&& add) {
+  add(secret);
 
   // Line-break forms: the value with LF breaks, with CRLF breaks, and without breaks (what Octopus
   // matches). Each must pass the length rule itself: "ab\r\nc" without breaks is "abc", too short to mask.
   if (secret.find('\n') != std::string_view::npos) {
-    std::string lf = replace_all(secret, "\r\n", "\n");
-    std::string crlf = replace_all(lf, "\n", "\r\n");
-    std::string joined = replace_all(lf, "\n", "");
-    for (std::string* form : {&lf, &crlf, &joined}) {
-      if (masker::accepts(*form, options)) add(std::move(*form));
+    const std::string lf = replace_all(secret, "\r\n", "\n");
+    for (const std::string& form : {lf, replace_all(lf, "\n", "\r\n"), replace_all(lf, "\n", "")}) {
+      if (masker::accepts(form, options)) add(std::string_view(form));
     }
   }
-  if (options.encodings) add_encodings(secret, options, out);
-  // Forms may coincide (the automaton drops duplicates anyway); keep the list sorted and unique.
-  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
-  out.erase(std::unique(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()), out.end());
-}
-
-// The encoded forms of `secret`.
-void add_encodings(std::string_view secret, const mask_options& options, std::vector<std::string>& out) {
-  auto add = [&out, secret](std::string form) {
-    if (form != secret) out.push_back(std::move(form));
-  };
+  if (!options.encodings) return;
 
   // base64 of the UTF-8 bytes. Inside a longer encoded text the secret starts 0, 1 or 2 bytes into a
   // 3-byte group, and only the characters made entirely of its own bits are stable: those are the
-  // fragments. The padded encoding of the value alone is added too, so its end is covered.
+  // fragments. The padded encoding of the value alone is added too, so its end is covered; the URL-safe
+  // alphabet only when it differs (the value's encoding has + or /).
   const std::size_t min_encoded = std::max<std::size_t>(6, options.min_length);
   for (std::size_t align = 0; align < 3; ++align) {
-    const std::string encoded = base64(std::string(align, '\0').append(secret));
+    buf.input.assign(align, '\0');
+    buf.input.append(secret);
+    buf.encoded.clear();
+    append_base64(buf.input, buf.encoded);
     const std::size_t from = (8 * align + 5) / 6;
     const std::size_t to = 8 * (align + secret.size()) / 6;
     if (to >= from + min_encoded) {
-      std::string fragment = encoded.substr(from, to - from);
-      add(base64_url(fragment));
-      add(std::move(fragment));
+      const std::string_view fragment = std::string_view(buf.encoded).substr(from, to - from);
+      add(fragment);
+      if (base64_url(fragment, buf.url)) add(std::string_view(buf.url));
     }
-    if (align == 0 && encoded.size() >= min_encoded) {
-      add(encoded);
-      std::string url = base64_url(encoded);
-      url.erase(url.find_last_not_of('=') + 1);  // JWT style: no padding
-      add(std::move(url));
+    if (align == 0 && buf.encoded.size() >= min_encoded) {
+      add(std::string_view(buf.encoded));
+      if (!base64_url(buf.encoded, buf.url)) buf.url = buf.encoded;
+      buf.url.erase(buf.url.find_last_not_of('=') + 1);  // JWT style: no padding
+      add(std::string_view(buf.url));
     }
   }
 
-  // URL encodings: hex case, '+' for space, JavaScript's unescaped marks; only those that differ.
-  for (int variant = 0; variant < 8; ++variant) {
-    add(url_encode(secret, variant & 1, variant & 2, variant & 4));
+  // URL encodings: hex case, '+' for space, JavaScript's unescaped marks. A value of unreserved characters
+  // only (letters, digits, - . _ ~) is its own encoding in all of them, so they are skipped.
+  if (url_encoding_differs(secret)) {
+    for (int variant = 0; variant < 8; ++variant) {
+      add(std::string_view(url_encode(secret, variant & 1, variant & 2, variant & 4)));
+    }
   }
 
-  // JSON string escaping as common serialisers write it.
+  // JSON string escaping as common serialisers write it; skipped when no style changes any byte.
   static constexpr json_style json_styles[] = {
       {},                                                            // Newtonsoft, nlohmann, JS
       {.minimal = true},                                             // Octostache's JsonEscape
@@ -584,8 +679,10 @@ void add_encodings(std::string_view secret, const mask_options& options, std::ve
       {.html = true},                                                // Go encoding/json
       {.upper = true, .ascii = true, .html = true, .dotnet = true},  // System.Text.Json
   };
-  for (const auto& style : json_styles) {
-    if (auto form = json_escape(secret, style)) add(std::move(*form));
+  if (json_escaping_differs(secret)) {
+    for (const auto& style : json_styles) {
+      if (auto form = json_escape(secret, style)) add(std::string_view(*form));
+    }
   }
 }
 
@@ -637,9 +734,16 @@ masker::masker(const std::vector<std::string>& secrets, mask_options options) {
   }
   std::sort(s->secrets.begin(), s->secrets.end());
   s->secrets.erase(std::unique(s->secrets.begin(), s->secrets.end()), s->secrets.end());
-  std::vector<std::string> patterns;
-  for (const auto& secret : s->secrets) add_patterns(secret, options, patterns);
-  s->automaton = std::make_unique<const detail::mask_automaton>(std::move(patterns));
+  // A value of letters and digits has 6 to 8 distinct forms of about 4/3 of its length: reserve for that.
+  detail::pattern_list patterns;
+  std::size_t secret_bytes = 0;
+  for (const auto& secret : s->secrets) secret_bytes += secret.size();
+  patterns.reserve(8 * s->secrets.size(), 10 * secret_bytes);
+  form_buffers buf;
+  for (const auto& secret : s->secrets) {
+    add_forms(secret, options, buf, [&patterns](std::string_view form) { patterns.add(form); });
+  }
+  s->automaton = std::make_unique<const detail::mask_automaton>(patterns);
   s->options = std::move(options);
   state_ = std::move(s);
 }
@@ -679,7 +783,11 @@ bool masker::accepts(std::string_view secret, const mask_options& options) {
 
 std::vector<std::string> masker::forms(std::string_view secret, const mask_options& options) {
   std::vector<std::string> out;
-  if (accepts(secret, options)) add_patterns(secret, options, out);
+  if (!accepts(secret, options)) return out;
+  form_buffers buf;
+  add_forms(secret, options, buf, [&out](std::string_view form) { out.emplace_back(form); });
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

@@ -349,6 +349,88 @@ TEST(masker, json_escaped_forms) {
   EXPECT_EQ(m->mask("{\"v\":\"" + stj + "\"}"), "{\"v\":\"********\"}");
 }
 
+TEST(masker, a_value_of_unreserved_characters_has_only_base64_forms) {
+  // Letters, digits and - . _ ~ are their own URL and JSON encodings in every variant, so only the value
+  // and its base64 forms are registered (the URL-safe fragment only where the encoding has + or /).
+  EXPECT_EQ(ce::masker::forms("a-b.c_d~e9", {}),
+            (std::vector<std::string>{"EtYi5jX2R+ZT", "EtYi5jX2R-ZT", "YS1iLmNfZH5lO", "YS1iLmNfZH5lOQ",
+                                      "YS1iLmNfZH5lOQ==", "a-b.c_d~e9", "hLWIuY19kfmU5"}));
+}
+
+TEST(masker, one_character_that_some_encoder_escapes_brings_its_forms) {
+  // Each of these characters is escaped by only some URL or JSON encoders; a value with just that one
+  // character must still get every form that differs.
+  struct expected_forms {
+    std::string value;
+    std::vector<std::string> forms;
+  };
+  const std::vector<expected_forms> cases = {
+      {"abcd/efgh", {"abcd\\/efgh", "abcd%2Fefgh", "abcd%2fefgh"}},      // PHP, URL
+      {"abcd'efgh", {"abcd\\u0027efgh", "abcd%27efgh"}},                 // System.Text.Json, URL
+      {"abcd+efgh", {"abcd\\u002Befgh", "abcd%2Befgh", "abcd%2befgh"}},  // System.Text.Json, URL
+      {"abcd`efgh", {"abcd\\u0060efgh", "abcd%60efgh"}},                 // System.Text.Json, URL
+      {"abcd\x7f"
+       "efgh",
+       {"abcd\\u007Fefgh", "abcd%7Fefgh", "abcd%7fefgh"}},                   // System.Text.Json, URL
+      {"abcd<efgh", {"abcd\\u003cefgh", "abcd\\u003Cefgh", "abcd%3Cefgh"}},  // Go, System.Text.Json, URL
+      {"abcd&efgh", {"abcd\\u0026efgh", "abcd%26efgh"}},                     // Go, URL
+      {"caf\xc3\xa9-1234", {"caf\\u00e9-1234", "caf\\u00E9-1234", "caf%C3%A9-1234", "caf%c3%a9-1234"}},
+      {"abcd efgh", {"abcd%20efgh", "abcd+efgh"}},  // URL, form encoding
+  };
+  for (const auto& c : cases) {
+    const auto forms = ce::masker::forms(c.value, {});
+    const auto m = ce::masker::make({c.value});
+    for (const auto& form : c.forms) {
+      EXPECT_NE(std::find(forms.begin(), forms.end(), form), forms.end()) << c.value << " -> " << form;
+      EXPECT_EQ(m->mask("[" + form + "]"), "[********]") << c.value << " -> " << form;
+    }
+  }
+}
+
+TEST(masker, url_safe_base64_inside_longer_text_at_each_alignment) {
+  // "?>?>?>?>" encodes with + and / at every alignment, so its URL-safe fragments differ from the
+  // standard ones.
+  const std::string secret = "?>?>?>?>";
+  const auto m = ce::masker::make({secret});
+  for (const std::string prefix : {"user:", "user1:", "user12:"}) {
+    std::string blob = filter(prefix + secret + "@example.com", "ToBase64");
+    for (char& c : blob) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    const std::size_t first = (8 * prefix.size() + 5) / 6;
+    const std::size_t last = 8 * (prefix.size() + secret.size()) / 6;
+    ASSERT_NE(blob.substr(first, last - first).find_first_of("-_"), std::string::npos) << prefix;
+    EXPECT_EQ(m->mask(blob), blob.substr(0, first) + "********" + blob.substr(last)) << prefix;
+  }
+}
+
+TEST(masker, a_sparse_state_with_every_byte_as_a_child) {
+  // 1,300 two-byte prefixes come first in breadth-first order, so "zz" lies past the dense rows and its
+  // 256 children are found by searching its child list.
+  ce::mask_options o = raw_only();
+  o.min_length = 3;
+  std::vector<std::string> secrets;
+  for (char a = 'a'; a < 'z'; ++a) {
+    for (const char b : std::string("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")) {
+      secrets.push_back(std::string{a, b, '!', '!'});
+    }
+  }
+  for (int b = 0; b < 256; ++b) secrets.push_back(std::string("zz") + static_cast<char>(b));
+  const auto m = ce::masker::make(secrets, o);
+  ASSERT_EQ(m->pattern_count(), 1300u + 256u + 1u);  // and "zz\r\n", the CRLF form of "zz\n"
+  std::string text;
+  for (int b = 0; b < 256; ++b) {
+    const std::string occurrence = std::string("zz") + static_cast<char>(b);
+    // "<zzz>" holds both "zzz" and "zz>", which touch: one replacement for "zzz>".
+    EXPECT_EQ(m->mask("<" + occurrence + ">"), b == 'z' ? "<********" : "<********>") << b;
+    text +=
+        "z" + occurrence + "y" + secrets[static_cast<std::size_t>(b) * 5] + "zy" + occurrence.substr(0, 2);
+  }
+  const std::string expected = reference_mask(text, all_forms(*m));
+  EXPECT_EQ(m->mask(text), expected);
+  std::vector<std::size_t> cuts;
+  for (std::size_t at = 0; at < text.size(); at += 3) cuts.push_back(at);
+  EXPECT_EQ(stream_mask(m, text, cuts), expected);
+}
+
 TEST(masker, encodings_can_be_turned_off) {
   const std::string secret = "Tr0ub4dor&3x";
   const auto m = ce::masker::make({secret}, raw_only());
