@@ -8,7 +8,9 @@
 # DIR (default ../fuzz-campaign beside the checkout) keeps, per target, the growing corpus, the logs and any
 # crashing input; the ledger is DIR/ledger.tsv (date, target, cpu seconds, runs, result). Fuzzers run at
 # nice 19 so that builds and benchmarks take precedence; CPU time, not wall time, is what counts, so a
-# paused (SIGSTOP) or starved fuzzer is not credited with time it did not fuzz.
+# paused (SIGSTOP) or starved fuzzer is not credited with time it did not fuzz. The per-input timeout is
+# 60 s (CI uses 10 s): libFuzzer measures it in wall time, and a niced fuzzer on a busy machine, or one
+# paused for a measurement, would otherwise report slow-but-bounded inputs as hangs.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,7 +72,7 @@ fuzz_one() {
   echo "-- $name: ${have}s credited, fuzzing for ${need}s of CPU (log $log)"
   LSAN_OPTIONS=suppressions=$root/fuzz/lsan.supp nice -n 19 \
     "$build/fuzz/${name}_fuzzer" "$work/corpus" -dict="$root/fuzz/$name.dict" -max_len=65536 \
-    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/crashes/" \
+    -timeout=60 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/crashes/" \
     >"$log" 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
