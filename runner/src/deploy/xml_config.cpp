@@ -232,7 +232,10 @@ std::string_view trim(std::string_view text) {
 
 bool is_blank(std::string_view text) { return trim(text).empty(); }
 
-std::string escape_text(std::string_view value) {
+namespace {
+// Element content and double-quoted attributes differ only in '"' and in tab, line feed and carriage
+// return, which an attribute must carry as references to survive attribute-value normalisation.
+std::string escape(std::string_view value, bool attribute) {
   std::string out;
   out.reserve(value.size());
   for (const char c : value) {
@@ -243,29 +246,9 @@ std::string escape_text(std::string_view value) {
       out += "&lt;";
     } else if (c == '>') {
       out += "&gt;";
-    } else if (u < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-      append_char_reference(out, u);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string escape_attribute(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '"') {
+    } else if (attribute && c == '"') {
       out += "&quot;";
-    } else if (u < 0x20) {
+    } else if (u < 0x20 && (attribute || (c != '\t' && c != '\n' && c != '\r'))) {
       append_char_reference(out, u);
     } else {
       out += c;
@@ -273,6 +256,11 @@ std::string escape_attribute(std::string_view value) {
   }
   return out;
 }
+}  // namespace
+
+std::string escape_text(std::string_view value) { return escape(value, false); }
+
+std::string escape_attribute(std::string_view value) { return escape(value, true); }
 
 std::string unescape(std::string_view raw) {
   std::string out;
