@@ -881,7 +881,8 @@ struct fast_construct : custom_rule<fast_construct> {
   template <pegtl::apply_mode, pegtl::rewind_mode, template <typename...> class, template <typename...> class,
             typename ParseInput>
   static bool match(ParseInput& in, parse_state& st) {
-    if (!st.fast_paths || st.depth_exceeded || st.depth >= st.max_depth) return false;
+    // At depth 0 the top-level loop has already tried both paths on this text.
+    if (!st.fast_paths || st.depth == 0 || st.depth_exceeded || st.depth >= st.max_depth) return false;
     const char* p = in.current();
     if (in.size(2) < 2 || p[0] != '#' || p[1] != '{') return false;
     token t;
