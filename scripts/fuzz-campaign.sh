@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long fuzz campaign of docs/fuzzing.md: runs every libFuzzer target (clang, ASan+UBSan) until it has
+# The long fuzz campaign (README, "Fuzzing"): runs every libFuzzer target (clang, ASan+UBSan) until it has
 # used CPU_SECONDS of CPU time in total, across as many sessions as it takes. Resumable: each session's CPU
 # time is appended to a ledger, and a target that has its hours is skipped.
 #
