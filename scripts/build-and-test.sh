@@ -8,6 +8,10 @@ build_dir=${CUTTLE_BUILD_DIR:-$root/build}
 jobs=${CUTTLE_TEST_JOBS:-2}
 
 bash "$root/scripts/setup.sh"
+# setup.sh installs PowerShell as a .NET global tool, which lands in ~/.dotnet/tools.
+if [[ -d $HOME/.dotnet/tools && :$PATH: != *":$HOME/.dotnet/tools:"* ]]; then
+  export PATH=$PATH:$HOME/.dotnet/tools
+fi
 
 # RelWithDebInfo normally adds -DNDEBUG; override its flags so assert() stays active.
 cmake -S "$root" -B "$build_dir" -G Ninja \

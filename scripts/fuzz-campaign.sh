@@ -3,10 +3,11 @@
 # used CPU_SECONDS of CPU time in total, across as many sessions as it takes. Resumable: each session's CPU
 # time is appended to a ledger, and a target that has its hours is skipped.
 #
-#   bash scripts/fuzz-campaign.sh [--cpu-seconds N] [--dir DIR] [--parallel N] [target...]
+#   bash scripts/fuzz-campaign.sh [--cpu-seconds N] [--dir DIR] [--ledger FILE] [--parallel N] [target...]
 #
 # DIR (default ../fuzz-campaign beside the checkout) keeps, per target, the growing corpus, the logs and any
-# crashing input; the ledger is DIR/ledger.tsv (date, target, cpu seconds, runs, result). Fuzzers run at
+# crashing input. The ledger (date, target, cpu seconds, runs, result, commit) is fuzz/campaign-ledger.tsv
+# in the checkout, committed, because machines are not kept between sessions. Fuzzers run at
 # nice 19 so that builds and benchmarks take precedence; CPU time, not wall time, is what counts, so a
 # paused (SIGSTOP) or starved fuzzer is not credited with time it did not fuzz. The per-input timeout is
 # 60 s (CI uses 10 s): libFuzzer measures it in wall time, and a niced fuzzer on a busy machine, or one
@@ -16,14 +17,16 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cpu_seconds=3600
 dir=$(dirname "$root")/fuzz-campaign
+ledger=$root/fuzz/campaign-ledger.tsv
 parallel=1
 targets=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --cpu-seconds) cpu_seconds=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
+    --ledger) ledger=$2; shift 2 ;;
     --parallel) parallel=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "fuzz-campaign: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -35,7 +38,6 @@ fi
 
 build=$dir/build
 mkdir -p "$dir"
-ledger=$dir/ledger.tsv
 [[ -f $ledger ]] || printf 'date\ttarget\tcpu_seconds\truns\tresult\tcommit\n' >"$ledger"
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \

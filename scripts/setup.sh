@@ -40,15 +40,15 @@ prepare_csharp_host() {
 }
 
 # PowerShell 7 (pwsh) runs .ps1 hook scripts. Debian 12 has no package for it; the .NET global tool is the
-# one other way here. When it cannot be had (the NuGet feed this machine reaches does not carry it), say so:
-# the PowerShell tests then report SKIPPED with the reason.
+# one other way here. The version is pinned: the feed here serves 7.6.10, and its newest (7.7.0) fails to
+# install. When it cannot be had at all, say so: the PowerShell tests then report SKIPPED with the reason.
 prepare_powershell() {
   if command -v pwsh >/dev/null 2>&1 || [[ -x $HOME/.dotnet/tools/pwsh ]]; then
     echo "setup: pwsh is installed"
     return 0
   fi
   if command -v dotnet >/dev/null 2>&1 &&
-      DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet tool install --global PowerShell >/dev/null 2>&1; then
+      DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet tool install --global PowerShell --version "${CUTTLE_PWSH_VERSION:-7.6.10}" >/dev/null 2>&1; then
     echo "setup: installed pwsh with dotnet tool install --global PowerShell (add ~/.dotnet/tools to PATH)"
     return 0
   fi

@@ -241,7 +241,8 @@ function global:Execute-WithRetry([ScriptBlock] $command, [int] $maxFailures = 3
 }
 
 # Imports one script module (a .psm1 file); a module that cannot be imported fails the script with exit 1.
-function global:Import-ScriptModule([string] $moduleName, [string] $moduleFilePath) {
+# Script scope, not global: Calamari's error report names it "at Import-ScriptModule, ".
+function Import-ScriptModule([string] $moduleName, [string] $moduleFilePath) {
     try {
         Import-Module -DisableNameChecking -Global -Name $moduleFilePath
     } catch {
@@ -274,7 +275,9 @@ $__cuttle_args = [object[]]::new($args.Count - 1)
 $global:OctopusParameters = [System.Collections.Generic.Dictionary[string, string]]::new([System.StringComparer]::OrdinalIgnoreCase)
 & {
     $fdText = [Environment]::GetEnvironmentVariable('CUTTLE_VARIABLES_FD')
-    [Environment]::SetEnvironmentVariable('CUTTLE_VARIABLES_FD', $null)
+    # Through the Env: provider: [Environment]::SetEnvironmentVariable(name, $null) leaves 'NAME=' in the
+    # environment of child processes under PowerShell 7.6 on Linux.
+    Remove-Item -LiteralPath Env:CUTTLE_VARIABLES_FD -ErrorAction SilentlyContinue
     if ($null -eq $fdText) {
         return
     }

@@ -277,15 +277,20 @@ TEST_F(deploy, configured_scripts_run_in_order_with_substituted_bodies) {
         << "inline scripts never land in the app";
 }
 
-TEST_F(deploy, an_unsupported_configured_syntax_fails_with_calamaris_message) {
-  const auto r = run({"--variables",
-                      vars({{"Octopus.Action.EnabledFeatures", "Octopus.Features.CustomScripts"},
-                            {"Octopus.Action.CustomScripts.PostDeploy.ps1", "Write-Host hi"}}),
-                      make_dir("Acme.Web.1.0.0", acme_web()).string()});
-  if (run_process({"/usr/bin/env", "sh", "-c", "command -v pwsh"}).exit_code == 0)
-    GTEST_SKIP() << "pwsh is installed here, so PowerShell configured scripts are supported";
-  EXPECT_EQ(r.exit_code, 1) << describe(r);
-  EXPECT_TRUE(contains(r.err, "pwsh not found on PATH") || contains(r.err, "not supported")) << describe(r);
+TEST_F(deploy, a_configured_powershell_script_runs_with_pwsh_and_fails_clearly_without_it) {
+  const auto r =
+      run({"--variables",
+           vars({{"Octopus.Action.EnabledFeatures", "Octopus.Features.CustomScripts"},
+                 {"Octopus.Action.CustomScripts.PostDeploy.ps1",
+                  "Write-Host \"hi from $($OctopusParameters['Octopus.Action.Package.PackageId'])\""}}),
+           make_dir("Acme.Web.1.0.0", acme_web()).string()});
+  if (run_process({"/usr/bin/env", "sh", "-c", "command -v pwsh"}).exit_code == 0) {
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "hi from Acme.Web")) << describe(r);
+  } else {
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_TRUE(contains(r.err, "pwsh not found on PATH")) << describe(r);
+  }
 }
 
 TEST_F(deploy, secrets_are_masked_in_hook_output_and_cuttles_own_lines) {
