@@ -9,7 +9,7 @@ packages=(
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   libpcre2-dev libssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
-  libpugixml-dev libfyaml-dev libyaml-dev libarchive-dev
+  libpugixml-dev libfyaml-dev libyaml-dev libarchive-dev bash-builtins
   hyperfine gnuplot-nox python3-jinja2 gettext-base nodejs
 )
 

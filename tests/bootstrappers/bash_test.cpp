@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "cuttle/bootstrappers/bootstrap.hpp"
+#include "process.hpp"
 #include "script_child.hpp"
 
 namespace {
@@ -316,6 +318,57 @@ TEST(bash_channel, missing_channel_means_no_variables_and_a_bad_one_fails) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "cuttle: cannot read the variables channel (descriptor 99)\n");
+}
+
+// The channel is read by cuttle's loadable builtin when this Bash can load it, and by mapfile when the
+// loader is missing or cannot be loaded; both leave exactly the same array, and the loader is gone before
+// the script starts.
+TEST(bash_channel, the_loader_and_mapfile_read_the_same_array) {
+  REQUIRE_BASH();
+  variables vars;
+  vars.set("Name", "Paul");
+  vars.set("Empty", "");
+  vars.set("Lines", "one\ntwo\r\nthree\n");
+  vars.set("Quotes", "'\"$HOME`id`\\ %s \t\u200f\xF0\x9F\x90\x99 \x1b[31m");
+  vars.set("Invalid", "\xFF\xFE-not-utf8");
+  vars.set("Large", std::string(70000, 'x') + "end");
+  const auto payload = bs::encode_variables(vars);
+  ASSERT_TRUE(payload.error.empty()) << payload.error;
+  cuttle::test::temp_dir work;
+  const auto script = work.write("script.sh",
+                                 "echo \"reader=$__cuttle_channel_reader\"\n"
+                                 "type -t __cuttle_load_channel || echo 'builtin gone'\n"
+                                 "declare -p __cuttle_kv\n"
+                                 "get_octopusvariable Quotes\n");
+  const auto plan = bs::plan_launch(bs::language::bash, script, {}, vars);
+  const auto loader = std::find_if(plan.files.begin(), plan.files.end(),
+                                   [](const auto& f) { return f.name == "cuttle-channel-loader.so"; });
+  if (loader == plan.files.end())
+    GTEST_SKIP()
+        << "this build has no Bash channel loader (Bash's headers, Debian bash-builtins, were not found)";
+  auto without = plan;
+  without.files.erase(without.files.begin() + (loader - plan.files.begin()));
+  auto corrupt = without;
+  corrupt.files.push_back({"cuttle-channel-loader.so",
+                           "\x7f"
+                           "ELF not really a shared object"});
+
+  const auto with_loader = cuttle::test::run_plan(plan, payload.data);
+  const auto with_mapfile = cuttle::test::run_plan(without, payload.data);
+  const auto with_corrupt = cuttle::test::run_plan(corrupt, payload.data);
+  for (const auto* r : {&with_loader, &with_mapfile, &with_corrupt}) {
+    EXPECT_EQ(r->exit_code, 0) << r->err;
+    EXPECT_EQ(r->err, "");
+    EXPECT_TRUE(r->out.ends_with("\n'\"$HOME`id`\\ %s \t\u200f\xF0\x9F\x90\x99 \x1b[31m\n")) << r->out;
+  }
+  EXPECT_TRUE(with_loader.out.starts_with("reader=loader\nbuiltin gone\n")) << with_loader.out;
+  EXPECT_TRUE(with_mapfile.out.starts_with("reader=mapfile\nbuiltin gone\n")) << with_mapfile.out;
+  EXPECT_TRUE(with_corrupt.out.starts_with("reader=mapfile\nbuiltin gone\n")) << with_corrupt.out;
+  const auto array_of = [](const std::string& out) { return out.substr(out.find("declare")); };
+  EXPECT_EQ(array_of(with_loader.out), array_of(with_mapfile.out));
+  EXPECT_EQ(array_of(with_loader.out), array_of(with_corrupt.out));
+  EXPECT_NE(with_loader.out.find(std::string(70000, 'x') + "end"), std::string::npos)
+      << "the 70 kB value is whole";
 }
 
 // Random names and values from the awkward character classes read back exactly through get and
