@@ -79,6 +79,20 @@ class reader {
     return true;
   }
 
+  /// The length of the raw string text from p_ (just after the opening quote) to its closing quote: the
+  /// first quote not escaped by an odd run of backslashes; up to the end of the input when there is none.
+  std::size_t raw_string_length(char quote) const {
+    const char* q = p_;
+    while (true) {
+      q = static_cast<const char*>(std::memchr(q, quote, static_cast<std::size_t>(end_ - q)));
+      if (q == nullptr) return static_cast<std::size_t>(end_ - p_);
+      const char* b = q;
+      while (b > p_ && b[-1] == '\\') --b;
+      if ((q - b) % 2 == 0) return static_cast<std::size_t>(q - p_);
+      ++q;
+    }
+  }
+
   // Skips whole 8-byte words that hold no quote, no backslash and (strict mode) no control character,
   // with the bit tricks for "has a zero byte" and "has a byte below n"; the byte loop finishes the job.
   void skip_plain_words(char quote) {
@@ -98,10 +112,86 @@ class reader {
     }
   }
 
+  /// True when [s, end) holds a byte below 0x20 (8 bytes at a time, as in skip_plain_words).
+  static bool has_control_byte(const char* s, const char* end) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    for (; end - s >= 8; s += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s, 8);
+      if ((((w - ones * 0x20) & ~w) & highs) != 0) return true;
+    }
+    for (; s < end; ++s) {
+      if (static_cast<unsigned char>(*s) < 0x20) return true;
+    }
+    return false;
+  }
+
+  /// Decodes the raw string text [s, close) onto `out` when it is the common kind: no control character
+  /// (strict mode) and no \u escape. Its raw text bounds its decoded length, so `out` is sized once and
+  /// written through a pointer, a run between escapes at a time. False (and `out` unchanged) otherwise.
+  bool decode_simple_string(const char* s, const char* close, std::string& out) const {
+    if (strict_ && has_control_byte(s, close)) return false;
+    const std::size_t base = out.size();
+    out.resize(base + static_cast<std::size_t>(close - s));
+    char* d = out.data() + base;
+    while (true) {
+      const auto* backslash =
+          static_cast<const char*>(std::memchr(s, '\\', static_cast<std::size_t>(close - s)));
+      const char* run_end = backslash == nullptr ? close : backslash;
+      std::memcpy(d, s, static_cast<std::size_t>(run_end - s));
+      d += run_end - s;
+      if (backslash == nullptr) break;
+      // The closing quote is not escaped, so an escape always has its character before `close`.
+      char c = backslash[1];
+      switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+          break;
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
+        default:
+          if (strict_ || c == 'u') {
+            out.resize(base);
+            return false;
+          }
+      }
+      *d++ = c;
+      s = backslash + 2;
+    }
+    out.resize(static_cast<std::size_t>(d - out.data()));
+    return true;
+  }
+
   bool parse_string(std::string& out) {
     const char quote = *p_;
-    const char* open = p_;
-    ++p_;
+    const char* const body = p_ + 1;
+    p_ = body;
+    const char* const close = body + raw_string_length(quote);
+    if (close < end_ && decode_simple_string(body, close, out)) {
+      p_ = close + 1;
+      return true;
+    }
+    return parse_string_in_general(quote, out);
+  }
+
+  /// Any string, with the exact error for a bad one; p_ is just after the opening quote.
+  bool parse_string_in_general(char quote, std::string& out) {
+    const char* open = p_ - 1;
     while (true) {
       const char* run = p_;
       skip_plain_words(quote);

@@ -5,6 +5,8 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
+
 namespace cuttle::engine::detail {
 
 int decode_utf8(const char* p, const char* end, char32_t& cp) {
@@ -141,6 +143,15 @@ std::string to_upper(std::string_view s) { return map_case(s, dotnet_toupper, tr
 std::string to_lower(std::string_view s) { return map_case(s, utf8proc_tolower, false); }
 
 void append_case_key(std::string& out, std::string_view s) {
+  // ASCII names (nearly all of them): upper-case in place, with no per-byte append.
+  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    const std::size_t at = out.size();
+    out.append(s);
+    for (auto it = out.begin() + static_cast<std::ptrdiff_t>(at); it != out.end(); ++it) {
+      if (*it >= 'a' && *it <= 'z') *it = static_cast<char>(*it - 32);
+    }
+    return;
+  }
   out.reserve(out.size() + s.size());
   const char* p = s.data();
   const char* end = p + s.size();

@@ -61,6 +61,12 @@ void variables::set(std::string_view name, std::optional<std::string> value, boo
   entries_.push_back(variable{std::string(name), std::move(value), sensitive});
 }
 
+void variables::reserve(std::size_t count) {
+  if (!index_) index_ = std::make_unique<index>();
+  entries_.reserve(entries_.size() + count);
+  index_->by_key.reserve(index_->by_key.size() + count);
+}
+
 const variable* variables::find(std::string_view name) const {
   if (!index_) return nullptr;
   const auto it = index_->by_key.find(detail::case_key(name));
@@ -117,6 +123,7 @@ result<std::size_t> load_variables_json(std::string_view json_text, std::string_
                                 error->offset, fmt::format("invalid variables file: {}", error->message),
                                 std::string(json_text.substr(error->offset, 20)))});
   }
+  into.reserve(read.size());
   for (auto& [name, value] : read) into.set(name, std::move(value), sensitive);
   return result<std::size_t>(read.size());
 }

@@ -44,6 +44,8 @@ class variables {
   /// Sets `name` (compared case-insensitively). An existing entry keeps its spelling and position.
   /// A variable that was ever set as sensitive stays sensitive.
   void set(std::string_view name, std::optional<std::string> value, bool sensitive = false);
+  /// Makes room for `count` more variables (a hint for bulk loading).
+  void reserve(std::size_t count);
   /// The raw value, or nullopt when the name is absent or its value is null.
   std::optional<std::string> get_raw(std::string_view name) const;
   /// The value evaluated as a template (halting mode); nullopt when absent or null.
