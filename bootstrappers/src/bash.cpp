@@ -3,15 +3,14 @@
 // Tested by tests/bootstrappers/bash_test.cpp
 //
 // Design notes (the script below is the whole bootstrap; it holds no value):
-// - The payload is read into `__cuttle_kv`: element 0 is the magic, then name, value, name, value... sorted
-//   by bytes. The reader is cuttle's loadable builtin (bash-loader/channel_loader.c, written beside the
-//   bootstrap) when this Bash can load it, else one `mapfile -d ''`; both store the same array, but mapfile
-//   reads a byte at a time (about 490 M instructions for 13 MB against 27 M). A lookup binary-searches the
-//   names with
-//   `[[ < ]]` under a function-local LC_ALL=C (byte order, the order encode_variables sorts in), so start-up
-//   does no work per variable and each lookup costs about 15 comparisons for 20,000 variables.
-// - `octopus_parameters` (an associative array) costs a loop over every variable, so it is built only when
-//   the script or a Bash module mentions `octopus_parameters`; plan_launch decides and flips one line.
+// - The payload is read by cuttle's loadable builtin (bash-loader/channel_loader.c, written beside the
+//   bootstrap) into an associative array, one hash lookup per get, when this Bash can load it. Otherwise
+//   one `mapfile -d ''` reads it into `__cuttle_kv` (the magic, then name, value, ... sorted by bytes) and
+//   a lookup binary-searches the names with `[[ < ]]` under a function-local LC_ALL=C. mapfile reads a byte
+//   at a time and Bash's indexed arrays are linked lists, so that path is the slow one with many variables
+//   (docs/scripts.md, "Start-up cost").
+// - `octopus_parameters` (an associative array) is one more copy of every variable, so it is built only
+//   when the script or a Bash module mentions `octopus_parameters`; plan_launch decides and flips one line.
 // - Service-message values are base64-encoded in Bash itself: no openssl or base64 process per call. Only
 //   a value over 16 KiB goes through one `base64` process, where the process costs less than the loop.
 // - Every helper is safe under `set -euo pipefail`, quotes its arguments, accepts empty values and returns
@@ -53,7 +52,10 @@ __cuttle_set_values=()
 __cuttle_r=''
 __cuttle_channel_reader=none
 
-# Reads the channel into __cuttle_kv, closes the descriptor and removes CUTTLE_VARIABLES_FD.
+# Reads the channel, closes the descriptor and removes CUTTLE_VARIABLES_FD. With cuttle's loader (a
+# loadable builtin written beside this file), into the associative array __cuttle_map ("=NAME" -> value)
+# and, when the script uses it, octopus_parameters; without it, with mapfile into __cuttle_kv (the magic,
+# then name, value, ... sorted by bytes), which lookups binary-search.
 __cuttle_read_channel() {
   local fd=${CUTTLE_VARIABLES_FD-}
   unset CUTTLE_VARIABLES_FD
@@ -65,27 +67,44 @@ __cuttle_read_channel() {
     exit 2
   fi
   # The loader is deleted again once it has run, so the script never sees it.
-  local loader=${BASH_SOURCE[0]%/*}/cuttle-channel-loader.so
+  local loader=${BASH_SOURCE[0]%/*}/cuttle-channel-loader.so status=0
   if [ -f "$loader" ] && enable -f "$loader" __cuttle_load_channel 2>/dev/null; then
     __cuttle_channel_reader=loader
-    __cuttle_load_channel "$fd" __cuttle_kv 2>/dev/null
-    local status=$?
+    declare -gA __cuttle_map=()
+    if [ "$__cuttle_wants_parameters" = 1 ]; then
+      __cuttle_load_channel "$fd" __cuttle_map octopus_parameters 2>/dev/null || status=$?
+    else
+      __cuttle_load_channel "$fd" __cuttle_map 2>/dev/null || status=$?
+    fi
     enable -d __cuttle_load_channel
-    if (( status != 0 )); then
+    exec {fd}<&-
+    if (( status == 3 )); then
+      printf 'cuttle: the variables channel does not hold a cuttle payload\n' >&2
+      exit 2
+    elif (( status != 0 )); then
       printf 'cuttle: cannot read the variables channel (descriptor %s)\n' "$fd" >&2
       exit 2
     fi
-  else
-    __cuttle_channel_reader=mapfile
-    if ! mapfile -d '' -t -u "$fd" __cuttle_kv 2>/dev/null; then
-      printf 'cuttle: cannot read the variables channel (descriptor %s)\n' "$fd" >&2
-      exit 2
-    fi
+    return 0
+  fi
+  __cuttle_channel_reader=mapfile
+  if ! mapfile -d '' -t -u "$fd" __cuttle_kv 2>/dev/null; then
+    printf 'cuttle: cannot read the variables channel (descriptor %s)\n' "$fd" >&2
+    exit 2
   fi
   exec {fd}<&-
   if [ "${__cuttle_kv[0]-}" != CUTTLE1 ] || (( ${#__cuttle_kv[@]} % 2 == 0 )); then
     printf 'cuttle: the variables channel does not hold a cuttle payload\n' >&2
     exit 2
+  fi
+  if [ "$__cuttle_wants_parameters" = 1 ]; then
+    # Bash cannot have an empty key; such a variable stays readable through get_octopusvariable.
+    local -i i
+    for (( i = 1; i < ${#__cuttle_kv[@]}; i += 2 )); do
+      if [ -n "${__cuttle_kv[i]}" ]; then
+        octopus_parameters[${__cuttle_kv[i]}]=${__cuttle_kv[i + 1]}
+      fi
+    done
   fi
   __cuttle_count=$(( (${#__cuttle_kv[@]} - 1) / 2 ))
 }
@@ -100,6 +119,10 @@ __cuttle_lookup() {
       return 0
     fi
   done
+  if [ "$__cuttle_channel_reader" = loader ]; then
+    __cuttle_r=${__cuttle_map["=$key"]-}
+    return 0
+  fi
   local LC_ALL=C
   while (( lo < hi )); do
     mid=$(( (lo + hi) / 2 ))
@@ -297,19 +320,11 @@ decode_servicemessagevalue() {
   builtin printf '%s' "$__cuttle_r"
 }
 
-__cuttle_read_channel
-unset -f __cuttle_read_channel
-
 if [ "$__cuttle_wants_parameters" = 1 ]; then
   declare -gA octopus_parameters=()
-  # Bash cannot have an empty key; such a variable stays readable through get_octopusvariable.
-  for (( __cuttle_i = 1; __cuttle_i < ${#__cuttle_kv[@]}; __cuttle_i += 2 )); do
-    if [ -n "${__cuttle_kv[__cuttle_i]}" ]; then
-      octopus_parameters[${__cuttle_kv[__cuttle_i]}]=${__cuttle_kv[__cuttle_i + 1]}
-    fi
-  done
-  unset __cuttle_i
 fi
+__cuttle_read_channel
+unset -f __cuttle_read_channel
 
 if [ "$__cuttle_has_modules" = 1 ]; then
   # `source Name.sh` finds a script module through PATH (Bash's sourcepath), wherever the script runs.
