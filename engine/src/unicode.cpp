@@ -6,6 +6,8 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace cuttle::engine::detail {
 
@@ -143,12 +145,25 @@ std::string to_upper(std::string_view s) { return map_case(s, dotnet_toupper, tr
 std::string to_lower(std::string_view s) { return map_case(s, utf8proc_tolower, false); }
 
 void append_case_key(std::string& out, std::string_view s) {
-  // ASCII names (nearly all of them): upper-case in place, with no per-byte append.
+  // ASCII names (nearly all of them): upper-cased 8 bytes at a time, with no per-byte append. For bytes
+  // below 0x80, adding 0x80 - 'a' sets the high bit from 'a' up and adding 0x80 - 'z' - 1 from past 'z';
+  // their difference marks exactly a-z, and that bit shifted down to 0x20 is what upper-casing clears.
   if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
     const std::size_t at = out.size();
     out.append(s);
-    for (auto it = out.begin() + static_cast<std::ptrdiff_t>(at); it != out.end(); ++it) {
-      if (*it >= 'a' && *it <= 'z') *it = static_cast<char>(*it - 32);
+    char* p = out.data() + at;
+    char* const end = out.data() + out.size();
+    for (; end - p >= 8; p += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p, 8);
+      const std::uint64_t lower = ((w + ones * (0x80 - 'a')) & ~(w + ones * (0x80 - 'z' - 1))) & highs;
+      w &= ~(lower >> 2);
+      std::memcpy(p, &w, 8);
+    }
+    for (; p < end; ++p) {
+      if (*p >= 'a' && *p <= 'z') *p = static_cast<char>(*p - 32);
     }
     return;
   }
