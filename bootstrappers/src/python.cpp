@@ -3,8 +3,9 @@
 // Tested by tests/bootstrappers/python_test.cpp
 //
 // Design notes (the script below is the whole bootstrap; it holds no value):
-// - The payload is read with one read, decoded once and split once into the `octopusvariables` dict; no
-//   other work per variable. Invalid UTF-8 survives as surrogate escapes and is written back unchanged.
+// - The payload is read with one read (mapped instead when it is 1 MiB or more), decoded once and split
+//   once into the `octopusvariables` dict; no other work per variable. Invalid UTF-8 survives as
+//   surrogate escapes and is written back unchanged.
 // - The interpreter runs as `python3 -u` without -I or -E: -I would drop PYTHONPATH and the user's site
 //   packages (`pip install --user`), which hook scripts rely on, and isolation buys nothing here because
 //   the bootstrap imports nothing from those paths before the script runs. -u keeps stdout and stderr in
@@ -46,15 +47,30 @@ def __cuttle_main():
             return {}
         if not fd_text.isdigit():
             fatal('cannot read the variables channel (descriptor %s)' % fd_text)
+        fd = int(fd_text)
+        data = None
         try:
-            with open(int(fd_text), 'rb', closefd=True) as channel:
-                data = channel.read()
-        except OSError:
+            # A large memfd is mapped, not read: its pages are already in memory, so this saves a copy
+            # of the payload and a page fault per page of it.
+            if os.fstat(fd).st_size >= 1 << 20:
+                import mmap
+                data = mmap.mmap(fd, 0, flags=mmap.MAP_PRIVATE | getattr(mmap, 'MAP_POPULATE', 0),
+                                 prot=mmap.PROT_READ)
+            else:
+                with open(fd, 'rb', closefd=False) as channel:
+                    data = channel.read()
+            os.close(fd)
+        except (OSError, ValueError):
             fatal('cannot read the variables channel (descriptor %s)' % fd_text)
-        if not data.startswith(b'CUTTLE1\0') or (len(data) > 8 and not data.endswith(b'\0')):
-            fatal('the variables channel does not hold a cuttle payload')
-        # Decoding a view of the bytes saves copying the payload once more.
-        parts = str(memoryview(data)[8:], 'utf-8', 'surrogateescape').split('\0')
+        try:
+            if data[:8] != b'CUTTLE1\0' or (len(data) > 8 and data[-1:] != b'\0'):
+                fatal('the variables channel does not hold a cuttle payload')
+            # Decoding a view of the bytes saves copying the payload once more.
+            with memoryview(data) as view:
+                parts = str(view[8:], 'utf-8', 'surrogateescape').split('\0')
+        finally:
+            if not isinstance(data, bytes):
+                data.close()
         if len(parts) % 2 != 1:
             fatal('the variables channel does not hold a cuttle payload')
         pairs = iter(parts)
