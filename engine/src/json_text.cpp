@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "printer.hpp"
 #include "unicode.hpp"
@@ -79,20 +82,6 @@ class reader {
     return true;
   }
 
-  /// The length of the raw string text from p_ (just after the opening quote) to its closing quote: the
-  /// first quote not escaped by an odd run of backslashes; up to the end of the input when there is none.
-  std::size_t raw_string_length(char quote) const {
-    const char* q = p_;
-    while (true) {
-      q = static_cast<const char*>(std::memchr(q, quote, static_cast<std::size_t>(end_ - q)));
-      if (q == nullptr) return static_cast<std::size_t>(end_ - p_);
-      const char* b = q;
-      while (b > p_ && b[-1] == '\\') --b;
-      if ((q - b) % 2 == 0) return static_cast<std::size_t>(q - p_);
-      ++q;
-    }
-  }
-
   // Skips whole 8-byte words that hold no quote, no backslash and (strict mode) no control character,
   // with the bit tricks for "has a zero byte" and "has a byte below n"; the byte loop finishes the job.
   void skip_plain_words(char quote) {
@@ -112,38 +101,47 @@ class reader {
     }
   }
 
-  /// True when [s, end) holds a byte below 0x20 (8 bytes at a time, as in skip_plain_words).
-  static bool has_control_byte(const char* s, const char* end) {
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    for (; end - s >= 8; s += 8) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, s, 8);
-      if ((((w - ones * 0x20) & ~w) & highs) != 0) return true;
+  /// The first byte from s that is `quote`, a backslash or (strict mode) a control character; end_ if
+  /// there is none. 16 bytes at a time with SSE2 (every x86-64), then a byte at a time.
+  const char* next_special(const char* s, char quote) const {
+#if defined(__SSE2__)
+    const __m128i quotes = _mm_set1_epi8(quote);
+    const __m128i backslashes = _mm_set1_epi8('\\');
+    const __m128i below_space = _mm_set1_epi8(0x1F);
+    while (end_ - s >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+      __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, quotes), _mm_cmpeq_epi8(v, backslashes));
+      if (strict_) hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v));  // v <= 0x1F
+      const int mask = _mm_movemask_epi8(hit);
+      if (mask != 0) return s + __builtin_ctz(static_cast<unsigned>(mask));
+      s += 16;
     }
-    for (; s < end; ++s) {
-      if (static_cast<unsigned char>(*s) < 0x20) return true;
+#endif
+    for (; s < end_; ++s) {
+      if (*s == quote || *s == '\\' || (strict_ && static_cast<unsigned char>(*s) < 0x20)) return s;
     }
-    return false;
+    return end_;
   }
 
-  /// Decodes the raw string text [s, close) onto `out` when it is the common kind: no control character
-  /// (strict mode) and no \u escape. Its raw text bounds its decoded length, so `out` is sized once and
-  /// written through a pointer, a run between escapes at a time. False (and `out` unchanged) otherwise.
-  bool decode_simple_string(const char* s, const char* close, std::string& out) const {
-    if (strict_ && has_control_byte(s, close)) return false;
-    const std::size_t base = out.size();
-    out.resize(base + static_cast<std::size_t>(close - s));
-    char* d = out.data() + base;
-    while (true) {
-      const auto* backslash =
-          static_cast<const char*>(std::memchr(s, '\\', static_cast<std::size_t>(close - s)));
-      const char* run_end = backslash == nullptr ? close : backslash;
-      std::memcpy(d, s, static_cast<std::size_t>(run_end - s));
-      d += run_end - s;
-      if (backslash == nullptr) break;
-      // The closing quote is not escaped, so an escape always has its character before `close`.
-      char c = backslash[1];
+  /// Decodes the string at p_ (its opening quote) onto `out`. The fast path takes the common kind: a
+  /// terminated string with no control character (strict mode) and no \u escape. A string without escapes
+  /// is appended straight from the input; one with escapes is decoded into a scratch buffer that keeps its
+  /// capacity, so `out` gets one exactly sized allocation. Anything else goes to the general loop, which
+  /// also gives the exact error for a bad string.
+  bool parse_string(std::string& out) {
+    const char quote = *p_;
+    const char* const body = p_ + 1;
+    const char* s = body;
+    const char* stop = next_special(s, quote);
+    if (stop < end_ && *stop == quote) {
+      out.append(s, stop);
+      p_ = stop + 1;
+      return true;
+    }
+    scratch_.clear();
+    while (stop + 1 < end_ && *stop == '\\') {
+      scratch_.append(s, stop);
+      char c = stop[1];
       switch (c) {
         case '"':
         case '\\':
@@ -165,33 +163,25 @@ class reader {
           c = '\t';
           break;
         default:
-          if (strict_ || c == 'u') {
-            out.resize(base);
-            return false;
-          }
+          if (strict_ || c == 'u') return parse_string_in_general(quote, body, out);
       }
-      *d++ = c;
-      s = backslash + 2;
+      scratch_.push_back(c);
+      s = stop + 2;
+      stop = next_special(s, quote);
+      if (stop < end_ && *stop == quote) {
+        scratch_.append(s, stop);
+        out.append(scratch_);
+        p_ = stop + 1;
+        return true;
+      }
     }
-    out.resize(static_cast<std::size_t>(d - out.data()));
-    return true;
+    return parse_string_in_general(quote, body, out);
   }
 
-  bool parse_string(std::string& out) {
-    const char quote = *p_;
-    const char* const body = p_ + 1;
+  /// Any string, with the exact error for a bad one; `body` is just after the opening quote.
+  bool parse_string_in_general(char quote, const char* body, std::string& out) {
+    const char* open = body - 1;
     p_ = body;
-    const char* const close = body + raw_string_length(quote);
-    if (close < end_ && decode_simple_string(body, close, out)) {
-      p_ = close + 1;
-      return true;
-    }
-    return parse_string_in_general(quote, out);
-  }
-
-  /// Any string, with the exact error for a bad one; p_ is just after the opening quote.
-  bool parse_string_in_general(char quote, std::string& out) {
-    const char* open = p_ - 1;
     while (true) {
       const char* run = p_;
       skip_plain_words(quote);
@@ -415,6 +405,7 @@ class reader {
   void set_position(const char* p) { p_ = p; }
 
  private:
+  std::string scratch_;  // parse_string's buffer for strings with escapes; keeps its capacity
   const char* begin_;
   const char* p_;
   const char* end_;
