@@ -90,18 +90,19 @@ constexpr std::size_t dense_budget_entries = std::size_t{1} << 18;
 // about a third of the instructions of building the masker, and starting a thread costs about 50 µs.
 constexpr std::size_t parallel_forms_min = 256;
 
-// Tables of at least this many bytes get memory of their own, in whole 2 MiB huge pages (below).
+// Tables of at least this many bytes get memory of their own, in 2 MiB huge pages (below).
 constexpr std::size_t huge_table_bytes = std::size_t{1} << 20;
 constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
+constexpr std::size_t small_page_bytes = 4096;
 
 // An allocator for the automaton's large tables. A fresh 4 KiB page costs a page fault when it is first
 // written, 2 to 7 µs each on the virtual machines measured: with 1,000 secrets the ~3 MB of tables took
 // about a thousand faults, more time than building them. So a table of 1 MiB or more gets an anonymous
 // mapping aligned to 2 MiB and marked MADV_HUGEPAGE; when transparent huge pages are enabled (`always` or
 // `madvise`) the kernel supplies each 2 MiB with one fault (building for 1,000 secrets: ~1,040 faults ->
-// ~240). Otherwise, or for smaller tables, this is ordinary memory. Rounding up to 2 MiB costs less than one
-// huge page per table. A process that rebuilds maskers often gets fresh pages each time instead of reusing
-// freed heap memory; building one masker per process (`cuttle mask`) is the case this is for.
+// ~240). Otherwise, or for smaller tables, this is ordinary memory. A process that rebuilds maskers often
+// gets fresh pages each time instead of reusing freed heap memory; building one masker per process
+// (`cuttle mask`) is the case this is for.
 template <class T>
 struct table_allocator {
   using value_type = T;
@@ -109,8 +110,13 @@ struct table_allocator {
   template <class U>
   explicit table_allocator(const table_allocator<U>& /*other*/) {}
 
+  // Whole huge pages, and a last partial one only when at least half of it is used: a smaller tail gets
+  // 4 KiB pages, since the kernel zeroes all of a huge page (2.2 MB of trie states: 2 MiB + 52 pages).
   static std::size_t mapped_size(std::size_t n) {
-    return (n * sizeof(T) + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
+    const std::size_t bytes = n * sizeof(T);
+    const std::size_t tail = bytes % huge_page_bytes;
+    return tail >= huge_page_bytes / 2 ? bytes - tail + huge_page_bytes
+                                       : (bytes + small_page_bytes - 1) / small_page_bytes * small_page_bytes;
   }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   T* allocate(std::size_t n) {
@@ -127,7 +133,8 @@ struct table_allocator {
     if (const std::size_t tail = huge_page_bytes - (aligned - at); tail > 0) {
       ::munmap(reinterpret_cast<void*>(aligned + size), tail);
     }
-    ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);  // advice: failure is harmless
+    // Advice for the whole huge pages only; failure is harmless.
+    ::madvise(reinterpret_cast<void*>(aligned), size / huge_page_bytes * huge_page_bytes, MADV_HUGEPAGE);
     return reinterpret_cast<T*>(aligned);
   }
   void deallocate(T* p, std::size_t n) {
