@@ -69,6 +69,7 @@
 #include <new>
 #include <optional>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -847,15 +848,22 @@ masker::masker(const std::vector<std::string>& secrets, mask_options options) {
   std::array<detail::pattern_list, 2> lists;
   std::array<std::vector<std::string_view>, 2> halves;
   const std::size_t n = all.size();
+  std::exception_ptr failed;
+  std::thread other;
   if (n >= detail::parallel_forms_min && std::thread::hardware_concurrency() > 1) {
-    std::exception_ptr failed;
-    std::thread other([&] {
-      try {
-        collect(n / 2, n, lists[1], halves[1]);
-      } catch (...) {
-        failed = std::current_exception();
-      }
-    });
+    try {
+      other = std::thread([&] {
+        try {
+          collect(n / 2, n, lists[1], halves[1]);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had: one thread does it all.
+    }
+  }
+  if (other.joinable()) {
     try {
       collect(0, n / 2, lists[0], halves[0]);
     } catch (...) {
@@ -1065,7 +1073,13 @@ bool masker::mask_pieces(std::string_view text, const std::function<bool(std::st
       for (auto& t : helpers) t.join();
     }
   } join_at_exit{helpers, mutex, changed, stop};
-  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
+  for (unsigned t = 1; t < threads; ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // fewer threads: the caller's scans whatever the others do not
+    }
+  }
   for (std::size_t k = 0; k < blocks && ok; ++k) {
     {
       std::unique_lock lock(mutex);

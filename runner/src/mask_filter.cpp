@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -127,7 +128,12 @@ int mask_filter(const std::vector<variable_source>& sources, const std::vector<s
   // masked in blocks on both cores, and clean text is written from the mapping. The file is masked as it
   // was when it was mapped: what is appended later is not read.
   std::optional<mapped_input> mapped;
-  std::jthread mapper([&mapped, in_fd] { mapped = mapped_input::open(in_fd); });
+  std::jthread mapper;
+  try {
+    mapper = std::jthread([&mapped, in_fd] { mapped = mapped_input::open(in_fd); });
+  } catch (const std::system_error&) {
+    mapped = mapped_input::open(in_fd);  // no thread to be had: map it here
+  }
 
   engine::variables vars;
   std::vector<std::string> errors;
@@ -142,7 +148,7 @@ int mask_filter(const std::vector<variable_source>& sources, const std::vector<s
   }
   secrets.insert(secrets.end(), masks.begin(), masks.end());
   const auto masker = std::make_shared<const engine::masker>(secrets);
-  mapper.join();
+  if (mapper.joinable()) mapper.join();
 
   if (mapped) {
     gather_writer out(out_fd);
