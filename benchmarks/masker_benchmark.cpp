@@ -8,6 +8,7 @@
 //   utf8/N          non-ASCII text: no byte can start a secret
 //   short/N         secrets of 4 to 7 characters instead of 8 to 40: the prefilter tests every position
 //   one_shot/N      masker::mask on the whole log
+//   pieces/N        masker::mask_pieces on the whole log, two threads (`cuttle mask` on a file); wall time
 //   build/N         building the masker (counter: patterns)
 //   naive/N         std::string::find per secret, the shape of per-value maskers, for comparison
 #include <benchmark/benchmark.h>
@@ -144,6 +145,22 @@ void BM_one_shot(benchmark::State& state) {
   report(state, w, w.log.size());
 }
 
+void BM_pieces(benchmark::State& state) {
+  const auto& w = get_workload(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    std::size_t bytes = 0;
+    w.masker->mask_pieces(
+        w.log,
+        [&bytes](std::string_view piece) {
+          bytes += piece.size();
+          return true;
+        },
+        2);
+    benchmark::DoNotOptimize(bytes);
+  }
+  report(state, w, w.log.size());
+}
+
 void BM_build(benchmark::State& state) {
   const auto& w = get_workload(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
@@ -179,6 +196,7 @@ BENCHMARK(BM_clean)->Apply(secret_counts)->Name("clean");
 BENCHMARK(BM_utf8)->Apply(secret_counts)->Name("utf8");
 BENCHMARK(BM_short)->Apply(secret_counts)->Name("short");
 BENCHMARK(BM_one_shot)->Apply(secret_counts)->Name("one_shot");
+BENCHMARK(BM_pieces)->Apply(secret_counts)->UseRealTime()->Name("pieces");
 BENCHMARK(BM_build)->Apply(secret_counts)->Name("build");
 BENCHMARK(BM_naive)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->Name("naive");
 

@@ -2,7 +2,8 @@
 // encoded forms and prefixes, and the sizes of the writes that carry it. Checks that the one-shot result
 // marks exactly the occurrences of every form (against a naive reference), that any chunking gives the
 // one-shot result, that a stream holds less than the longest pattern, that secrets added mid-stream apply
-// to everything not yet released, and that no secret is left in the output. Seed corpus: corpus/masker/.
+// to everything not yet released, that masking the whole text in blocks on one or two threads gives the
+// one-shot result, and that no secret is left in the output. Seed corpus: corpus/masker/.
 //
 // The order of the FuzzedDataProvider calls below is the input format.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -125,6 +126,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (out != replace_runs(text, late_marked, options.replacement)) {
       invariant_failed("update mid-stream != reference");
     }
+  }
+
+  // The whole text in blocks (mask_pieces), on one and on two threads.
+  const std::size_t block = fdp.ConsumeIntegralInRange<std::size_t>(1, 64);
+  for (const unsigned threads : {1U, 2U}) {
+    std::string in_blocks;
+    before->mask_pieces(
+        text,
+        [&in_blocks](std::string_view piece) {
+          in_blocks.append(piece);
+          return true;
+        },
+        threads, block);
+    if (in_blocks != one_shot) invariant_failed("mask_pieces != one-shot");
   }
   return 0;
 }

@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   libpcre2-dev libssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
   libpugixml-dev libfyaml-dev libyaml-dev libarchive-dev bash-builtins
+  libzstd-dev liblzma-dev libbz2-dev zlib1g-dev nettle-dev  # libarchive's archives (CUTTLE_STATIC_DEPS)
   hyperfine gnuplot-nox python3-jinja2 gettext-base nodejs
 )
 

@@ -25,7 +25,12 @@
 // forms are only generated for values with a byte some encoder changes, the patterns are sorted by an
 // 8-byte integer key first, the node array is reserved at its exact size (counted from the sorted
 // patterns), the breadth-first queue is a ring as long as the pattern list, and the dense rows are written
-// once without being zeroed first. Most of what remains is the kernel supplying fresh pages.
+// once without being zeroed first. The large tables live in transparent huge pages, so the kernel supplies
+// them with a few page faults rather than one per 4 KiB.
+//
+// *Whole texts.* `mask_pieces` masks a text that is all in memory (`cuttle mask` on a mapped file) in
+// blocks, on several threads: each block is scanned from the root and a little past its end, and the runs
+// found are merged across block boundaries in order (see the function).
 //
 // *Skipping.* Walking the automaton costs a dependent memory access per byte, and with many secrets almost
 // every letter leads away from the root. So the scan alternates: in prefilter mode it tests positions
@@ -48,13 +53,24 @@
 
 #include "cuttle/engine/masker.hpp"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <iterator>
 #include <limits>
+#include <mutex>
+#include <new>
 #include <optional>
 #include <stdexcept>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "unicode.hpp"
@@ -66,10 +82,90 @@ namespace {
 
 // Dense rows take at most this many transition entries (4 bytes each): 1 MB, about every state of depth 2
 // or less with 64 byte classes (letters, digits and the base64 punctuation). The automaton only runs
-// where the prefilter has passed, and a larger table mostly costs page faults when the masker is built:
-// 4 MB took 1.5 ms of a 7 ms build for 1,000 secrets, for no throughput gain measured by
-// benchmarks/masker_benchmark.cpp (2026-11-21).
+// where the prefilter has passed, and a larger table mostly costs time to build (and, before the tables
+// were given huge pages, page faults: 4 MB took 1.5 ms of a 7 ms build for 1,000 secrets), for no
+// throughput gain measured by benchmarks/masker_benchmark.cpp (2026-11-21).
 constexpr std::size_t dense_budget_entries = std::size_t{1} << 18;
+
+// From this many secrets on, their forms are generated and sorted on two threads: for 1,000 secrets that is
+// about a third of the instructions of building the masker, and starting a thread costs about 50 µs.
+constexpr std::size_t parallel_forms_min = 256;
+
+// Tables of at least this many bytes get memory of their own, in 2 MiB huge pages (below).
+constexpr std::size_t huge_table_bytes = std::size_t{1} << 20;
+constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
+constexpr std::size_t small_page_bytes = 4096;
+
+// An allocator for the automaton's large tables. A fresh 4 KiB page costs a page fault when it is first
+// written, 2 to 7 µs each on the virtual machines measured: with 1,000 secrets the ~3 MB of tables took
+// about a thousand faults, more time than building them. So a table of 1 MiB or more gets an anonymous
+// mapping aligned to 2 MiB and marked MADV_HUGEPAGE; when transparent huge pages are enabled (`always` or
+// `madvise`) the kernel supplies each 2 MiB with one fault (building for 1,000 secrets: ~1,040 faults ->
+// ~240). Otherwise, or for smaller tables, this is ordinary memory. A process that rebuilds maskers often
+// gets fresh pages each time instead of reusing freed heap memory; building one masker per process
+// (`cuttle mask`) is the case this is for.
+template <class T>
+struct table_allocator {
+  using value_type = T;
+  table_allocator() = default;
+  template <class U>
+  explicit table_allocator(const table_allocator<U>& /*other*/) {}
+
+  // Whole huge pages, and a last partial one only when at least half of it is used: a smaller tail gets
+  // 4 KiB pages, since the kernel zeroes all of a huge page (2.2 MB of trie states: 2 MiB + 52 pages).
+  static std::size_t mapped_size(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    const std::size_t tail = bytes % huge_page_bytes;
+    return tail >= huge_page_bytes / 2 ? bytes - tail + huge_page_bytes
+                                       : (bytes + small_page_bytes - 1) / small_page_bytes * small_page_bytes;
+  }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  T* allocate(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T) / 2) throw std::bad_array_new_length();
+    if (n * sizeof(T) < huge_table_bytes) return std::allocator<T>().allocate(n);
+    const std::size_t size = mapped_size(n);
+    // Map one huge page more than needed, then trim to a 2 MiB boundary.
+    void* raw =
+        ::mmap(nullptr, size + huge_page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) throw std::bad_alloc();
+    const auto at = reinterpret_cast<std::uintptr_t>(raw);
+    const std::uintptr_t aligned = (at + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
+    if (aligned > at) ::munmap(raw, aligned - at);
+    if (const std::size_t tail = huge_page_bytes - (aligned - at); tail > 0) {
+      ::munmap(reinterpret_cast<void*>(aligned + size), tail);
+    }
+    // Advice for the whole huge pages only; failure is harmless.
+    ::madvise(reinterpret_cast<void*>(aligned), size / huge_page_bytes * huge_page_bytes, MADV_HUGEPAGE);
+    return reinterpret_cast<T*>(aligned);
+  }
+  void deallocate(T* p, std::size_t n) {
+    if (n * sizeof(T) < huge_table_bytes) {
+      std::allocator<T>().deallocate(p, n);
+    } else {
+      ::munmap(p, mapped_size(n));
+    }
+  }
+#else
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
+#endif
+  // `resize` default-initialises: a table's entries are written before they are read.
+  template <class U>
+  void construct(U* p) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+  template <class U>
+  bool operator==(const table_allocator<U>& /*other*/) const {
+    return true;
+  }
+};
+
+template <class T>
+using table = std::vector<T, table_allocator<T>>;
 
 void add_span(std::vector<mask_span>& spans, std::uint64_t begin, std::uint64_t end) {
   // Occurrences arrive in order of their end, so only the last spans can overlap or touch a new one.
@@ -165,7 +261,8 @@ class pattern_list {
 
 class mask_automaton {
  public:
-  explicit mask_automaton(const pattern_list& list);
+  /// `patterns`: sorted, without duplicates.
+  explicit mask_automaton(const std::vector<std::string_view>& patterns);
 
   std::size_t pattern_count() const { return pattern_count_; }
   std::size_t longest() const { return longest_; }
@@ -197,10 +294,10 @@ class mask_automaton {
 
   std::array<std::uint8_t, 256> class_of_{};
   std::uint32_t classes_ = 1;
-  std::vector<node> nodes_;
+  table<node> nodes_;
   // Rows of `classes_` entries for states [0, dense_count_). Every entry is written by the constructor, so
   // the table is allocated without being zeroed first.
-  std::unique_ptr<std::uint32_t[]> dense_;
+  table<std::uint32_t> dense_;
   std::uint32_t dense_count_ = 0;
   std::size_t pattern_count_ = 0;
   std::size_t longest_ = 0;
@@ -214,12 +311,11 @@ class mask_automaton {
   std::vector<std::uint64_t> exact_bits_;  // q = 2 or 1: exact table of first bytes
 };
 
-mask_automaton::mask_automaton(const pattern_list& list) {
-  const std::vector<std::string_view> patterns = list.sorted();
+mask_automaton::mask_automaton(const std::vector<std::string_view>& patterns) {
   pattern_count_ = patterns.size();
   nodes_.emplace_back();  // the root
   if (patterns.empty()) {
-    dense_ = std::make_unique<std::uint32_t[]>(1);
+    dense_.assign(1, 0);
     dense_count_ = 1;
     return;
   }
@@ -301,8 +397,8 @@ mask_automaton::mask_automaton(const pattern_list& list) {
   // target's (the root's starts all zero), so every entry is written once.
   dense_count_ =
       static_cast<std::uint32_t>(std::min(count, std::max<std::size_t>(1, dense_budget_entries / classes_)));
-  dense_ = std::make_unique_for_overwrite<std::uint32_t[]>(std::size_t{dense_count_} * classes_);
-  std::fill_n(dense_.get(), classes_, 0);
+  dense_.resize(std::size_t{dense_count_} * classes_);  // not zeroed: every entry is written once
+  std::fill_n(dense_.begin(), classes_, 0);
   for (std::size_t u = 0; u < count; ++u) {
     node& nd = nodes_[u];
     const std::uint32_t children_end = nd.first_child + nd.children;
@@ -734,14 +830,59 @@ masker::masker(const std::vector<std::string>& secrets, mask_options options) {
   }
   std::sort(s->secrets.begin(), s->secrets.end());
   s->secrets.erase(std::unique(s->secrets.begin(), s->secrets.end()), s->secrets.end());
-  // A value of letters and digits has 6 to 8 distinct forms of about 4/3 of its length: reserve for that.
-  detail::pattern_list patterns;
-  std::size_t secret_bytes = 0;
-  for (const auto& secret : s->secrets) secret_bytes += secret.size();
-  patterns.reserve(8 * s->secrets.size(), 10 * secret_bytes);
-  form_buffers buf;
-  for (const auto& secret : s->secrets) {
-    add_forms(secret, options, buf, [&patterns](std::string_view form) { patterns.add(form); });
+  // The forms of each half of the secrets are generated and sorted on a thread of its own when there are
+  // many (a masker is built on every `cuttle mask`), then the two sorted lists are merged.
+  const auto& all = s->secrets;
+  auto collect = [&all, &options](std::size_t from, std::size_t to, detail::pattern_list& list,
+                                  std::vector<std::string_view>& sorted) {
+    // A value of letters and digits has 6 to 8 distinct forms of about 4/3 of its length: reserve for that.
+    std::size_t secret_bytes = 0;
+    for (std::size_t k = from; k < to; ++k) secret_bytes += all[k].size();
+    list.reserve(8 * (to - from), 10 * secret_bytes);
+    form_buffers buf;
+    for (std::size_t k = from; k < to; ++k) {
+      add_forms(all[k], options, buf, [&list](std::string_view form) { list.add(form); });
+    }
+    sorted = list.sorted();
+  };
+  std::array<detail::pattern_list, 2> lists;
+  std::array<std::vector<std::string_view>, 2> halves;
+  const std::size_t n = all.size();
+  std::exception_ptr failed;
+  std::thread other;
+  if (n >= detail::parallel_forms_min && std::thread::hardware_concurrency() > 1) {
+    try {
+      other = std::thread([&] {
+        try {
+          collect(n / 2, n, lists[1], halves[1]);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had: one thread does it all.
+    }
+  }
+  if (other.joinable()) {
+    try {
+      collect(0, n / 2, lists[0], halves[0]);
+    } catch (...) {
+      other.join();
+      throw;
+    }
+    other.join();
+    if (failed) std::rethrow_exception(failed);
+  } else {
+    collect(0, n, lists[0], halves[0]);
+  }
+  std::vector<std::string_view> patterns;
+  if (halves[1].empty()) {
+    patterns = std::move(halves[0]);
+  } else {
+    patterns.reserve(halves[0].size() + halves[1].size());
+    std::merge(halves[0].begin(), halves[0].end(), halves[1].begin(), halves[1].end(),
+               std::back_inserter(patterns));
+    patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
   }
   s->automaton = std::make_unique<const detail::mask_automaton>(patterns);
   s->options = std::move(options);
@@ -815,6 +956,148 @@ void masker::mask(std::string_view text, std::string& out) const {
   bool in_run = false;
   emit(0, text.size(), spans, state_->options.replacement, in_run, out,
        [&](std::uint64_t a, std::uint64_t b) { out.append(text.substr(a, b - a)); });
+}
+
+// Blocks are independent: block [b, e) is scanned from the root, so it finds every occurrence that starts
+// in it once the scan goes on past e until no occurrence that started before e can still be in progress
+// (at most longest() - 1 bytes; none at all when the state holds nothing). Ranges that start at or after e
+// are the next block's. The ranges of consecutive blocks are then sorted by their start, and one pass
+// merges the runs that overlap or touch across a block boundary.
+bool masker::mask_pieces(std::string_view text, const std::function<bool(std::string_view)>& sink,
+                         unsigned threads, std::size_t block_size) const {
+  const detail::mask_automaton& a = *state_->automaton;
+  const std::string_view replacement = state_->options.replacement;
+  const std::size_t n = text.size();
+  block_size = std::max<std::size_t>(block_size, 1);
+  const std::size_t blocks = n == 0 ? 0 : (n - 1) / block_size + 1;
+
+  auto find = [&](std::size_t k, std::vector<detail::mask_span>& spans) {
+    const std::size_t begin = k * block_size;
+    const std::size_t end = std::min(n, begin + block_size);
+    std::uint32_t s = 0;
+    a.scan(s, text.data() + begin, end - begin, begin, spans);
+    if (end < n && a.hold(s) > 0) {
+      a.scan(s, text.data() + end, std::min(n - end, a.longest()), end, spans);
+      while (!spans.empty() && spans.back().begin >= end) spans.pop_back();
+    }
+  };
+
+  // The run being merged, [run_begin, run_end), and the next byte not yet passed to `sink`.
+  std::uint64_t pos = 0;
+  std::uint64_t run_begin = 0;
+  std::uint64_t run_end = 0;
+  bool open = false;
+  bool ok = true;
+  auto clean_to = [&](std::uint64_t to) {
+    if (ok && to > pos) ok = sink(text.substr(pos, to - pos));
+    pos = to;
+  };
+  auto close_run = [&] {
+    clean_to(run_begin);
+    if (ok) ok = sink(replacement);
+    pos = run_end;
+    open = false;
+  };
+  // Passes on block k: every byte before the open run (which a later block may still extend) is final.
+  auto emit = [&](std::size_t k, const std::vector<detail::mask_span>& spans) {
+    for (const auto& span : spans) {
+      if (open && span.begin <= run_end) {
+        run_end = std::max(run_end, span.end);
+        continue;
+      }
+      if (open) close_run();
+      open = true;
+      run_begin = span.begin;
+      run_end = span.end;
+    }
+    if (k + 1 == blocks) {
+      if (open) close_run();
+      clean_to(n);
+    } else {
+      clean_to(open ? run_begin : std::min<std::uint64_t>(n, (k + 1) * block_size));
+    }
+    return ok;
+  };
+
+  threads = static_cast<unsigned>(std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(blocks, 1)));
+  if (threads == 1) {
+    std::vector<detail::mask_span> spans;
+    for (std::size_t k = 0; k < blocks && ok; ++k) {
+      spans.clear();
+      find(k, spans);
+      emit(k, spans);
+    }
+    return ok;
+  }
+
+  // Blocks are claimed in order by whichever thread is free; the caller passes them on in order, and scans
+  // one itself while the block it needs next is not ready. No block is claimed more than `window` blocks
+  // ahead of the last one passed on.
+  const std::size_t window = 2 * std::size_t{threads};
+  std::vector<std::vector<detail::mask_span>> results(blocks);
+  std::vector<char> ready(blocks, 0);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t next = 0;     // next block to claim
+  std::size_t emitted = 0;  // blocks passed on
+  bool stop = false;
+  auto claimable = [&] { return next < blocks && next < emitted + window; };
+  auto scan_claimed = [&](std::unique_lock<std::mutex>& lock) {
+    const std::size_t k = next++;
+    lock.unlock();
+    find(k, results[k]);
+    lock.lock();
+    ready[k] = 1;
+    changed.notify_all();
+  };
+  auto work = [&] {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      changed.wait(lock, [&] { return stop || next >= blocks || claimable(); });
+      if (stop || next >= blocks) return;
+      scan_claimed(lock);
+    }
+  };
+  std::vector<std::thread> helpers;
+  struct joiner {
+    std::vector<std::thread>& helpers;
+    std::mutex& mutex;
+    std::condition_variable& changed;
+    bool& stop;
+    ~joiner() {
+      {
+        const std::lock_guard lock(mutex);
+        stop = true;
+      }
+      changed.notify_all();
+      for (auto& t : helpers) t.join();
+    }
+  } join_at_exit{helpers, mutex, changed, stop};
+  for (unsigned t = 1; t < threads; ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // fewer threads: the caller's scans whatever the others do not
+    }
+  }
+  for (std::size_t k = 0; k < blocks && ok; ++k) {
+    {
+      std::unique_lock lock(mutex);
+      while (ready[k] == 0) {
+        if (claimable()) {
+          scan_claimed(lock);
+        } else {
+          changed.wait(lock);
+        }
+      }
+    }
+    emit(k, results[k]);
+    results[k] = {};
+    const std::lock_guard lock(mutex);
+    emitted = k + 1;
+    changed.notify_all();
+  }
+  return ok;
 }
 
 // --- mask_stream ----------------------------------------------------------------------------------------

@@ -524,6 +524,86 @@ TEST(masker, many_secrets_agree_with_the_reference) {
   EXPECT_EQ(stream_mask(m, text, cuts), expected);
 }
 
+// Masks `text` with mask_pieces and concatenates the pieces.
+std::string pieces_mask(const ce::masker& m, std::string_view text, unsigned threads, std::size_t block) {
+  std::string out;
+  EXPECT_TRUE(m.mask_pieces(
+      text,
+      [&out](std::string_view piece) {
+        out.append(piece);
+        return true;
+      },
+      threads, block));
+  return out;
+}
+
+TEST(masker, pieces_in_blocks_merge_runs_across_block_boundaries) {
+  const auto m = ce::masker::make({"abcdef", "defghi"}, raw_only());
+  const std::string text = "xabcdefghiy abcdef abcdefabcdef zz";
+  const std::string expected = "x********y ******** ******** zz";
+  ASSERT_EQ(m->mask(text), expected);
+  for (std::size_t block = 1; block <= text.size() + 1; ++block) {
+    for (unsigned threads = 1; threads <= 3; ++threads) {
+      ASSERT_EQ(pieces_mask(*m, text, threads, block), expected)
+          << "block " << block << ", threads " << threads;
+    }
+  }
+  EXPECT_EQ(pieces_mask(*m, "", 2, 4), "");
+}
+
+TEST(masker, pieces_pass_clean_text_as_views_of_the_input_and_stop_when_the_sink_says_so) {
+  const auto m = ce::masker::make({"hunter22"});
+  const std::string text = "password=hunter22; again hunter22.";
+  std::vector<std::string_view> pieces;
+  EXPECT_TRUE(m->mask_pieces(text, [&pieces](std::string_view p) {
+    pieces.push_back(p);
+    return true;
+  }));
+  ASSERT_EQ(pieces.size(), 5U);
+  EXPECT_EQ(pieces[0].data(), text.data());
+  EXPECT_EQ(pieces[0], "password=");
+  EXPECT_EQ(pieces[1], "********");
+  EXPECT_EQ(pieces[2].data(), text.data() + 17);
+  EXPECT_EQ(pieces[2], "; again ");
+  EXPECT_EQ(pieces[4], ".");
+
+  for (unsigned threads = 1; threads <= 2; ++threads) {
+    int calls = 0;
+    EXPECT_FALSE(m->mask_pieces(
+        text,
+        [&calls](std::string_view) {
+          ++calls;
+          return false;
+        },
+        threads, 3));
+    EXPECT_EQ(calls, 1);
+  }
+}
+
+TEST(masker, pieces_on_two_threads_agree_with_the_reference_on_many_secrets) {
+  std::mt19937 rng(7);
+  std::vector<std::string> secrets;
+  for (int k = 0; k < 300; ++k) {
+    std::string s;
+    const std::size_t len = 8 + rng() % 33;
+    for (std::size_t j = 0; j < len; ++j)
+      s += static_cast<char>("abcdefghijklmnopqrstuvwxyz0123456789"[rng() % 36]);
+    secrets.push_back(s);
+  }
+  const auto m = ce::masker::make(secrets);
+  std::string text;
+  for (int line = 0; line < 20000; ++line) {
+    text += "some log text " + std::to_string(line) + " ";
+    if (line % 7 == 0) text += secrets[rng() % secrets.size()];
+    if (line % 11 == 0) text += ce::masker::forms(secrets[rng() % secrets.size()], {}).back();
+    text += "\n";
+  }
+  const std::string expected = reference_mask(text, all_forms(*m));
+  for (const std::size_t block : {std::size_t{61}, std::size_t{4096}, std::size_t{1} << 20}) {
+    EXPECT_EQ(pieces_mask(*m, text, 2, block), expected) << "block " << block;
+  }
+}
+
 TEST(masker, short_patterns_use_the_smaller_prefilters) {
   ce::mask_options one;
   one.min_length = 1;

@@ -1,7 +1,7 @@
 // Masker properties (RapidCheck): a stream in any pieces gives the one-shot result, which marks exactly the
 // occurrences of every form of every secret; no secret or encoded form survives; what a stream holds is a
 // short prefix of some pattern; text without secrets passes unchanged; secrets added mid-stream apply to
-// everything not yet released.
+// everything not yet released; masking a whole text in blocks on several threads gives the same result.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -110,6 +110,32 @@ RC_GTEST_PROP(masker_props, any_chunking_gives_the_one_shot_result_which_matches
   stream.write(std::string_view(text).substr(at), out);
   stream.finish(out);
   RC_ASSERT(out == one_shot);
+}
+
+RC_GTEST_PROP(masker_props, masking_in_blocks_on_threads_gives_the_reference_result, ()) {
+  const auto [secrets, options] = *setup_gen();
+  const auto m = ce::masker::make(secrets, options);
+  const std::string text = text_for(secrets, options);
+  // Blocks from one byte (every occurrence crosses a boundary) to more than the text (one block).
+  const auto block = *rc::gen::inRange<std::size_t>(1, text.size() + 2);
+  const auto threads = *rc::gen::inRange(1U, 4U);
+
+  const std::string replacement = options.replacement;
+  std::string out;
+  RC_ASSERT(m->mask_pieces(
+      text,
+      [&out, &text, &replacement](std::string_view piece) {
+        // Clean text is passed as a view into the input, never copied.
+        const bool inside =
+            piece.data() >= text.data() && piece.data() + piece.size() <= text.data() + text.size();
+        RC_ASSERT(inside || piece == replacement);
+        out.append(piece);
+        return true;
+      },
+      threads, block));
+  std::vector<bool> marked(text.size(), false);
+  mark(text, all_forms(*m), marked);
+  RC_ASSERT(out == replace_runs(text, marked, options.replacement));
 }
 
 RC_GTEST_PROP(masker_props, no_secret_or_encoded_form_survives, ()) {

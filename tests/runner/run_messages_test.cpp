@@ -277,4 +277,44 @@ TEST(run_mask_command, filters_stdin_with_the_same_masker) {
   EXPECT_EQ(unexpected.exit_code, 2) << describe(unexpected);
 }
 
+TEST(run_mask_command, masks_a_regular_file_from_its_current_offset_across_block_boundaries) {
+  // A file on stdin is mapped and masked in 1 MiB blocks on two threads: put secrets and encoded forms
+  // across the block boundaries, and start reading at an offset that is not page aligned.
+  temp_dir work;
+  const auto secrets = work.write("s.json", R"({"A": "alpha-secret-value"})");
+  const std::string secret = "alpha-secret-value";
+  const std::string encoded = "YWxwaGEtc2VjcmV0LXZhbHVl";  // base64
+  std::string log;
+  std::string expected;
+  auto clean = [&](const std::string& text) {
+    log += text;
+    expected += text;
+  };
+  for (std::size_t boundary = 1; boundary <= 3; ++boundary) {
+    const std::size_t at = boundary * (std::size_t{1} << 20) - 3 * boundary;
+    while (log.size() + 40 < at) clean("log line " + std::to_string(log.size()) + " ok\n");
+    clean(std::string(at - log.size(), '.'));
+    log += boundary == 2 ? encoded : secret;
+    expected += "********";
+    clean("\n");
+  }
+  clean("the end ");
+  log += secret;
+  expected += "********";
+  const auto file = work.write("log.txt", log);
+  const std::string shell = "exec \"$0\" mask --sensitive-variables \"$1\" < \"$2\"";
+  const auto r = run_process({"/bin/sh", "-c", shell, CUTTLE_EXE, secrets, file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out == expected) << "output differs (" << r.out.size() << " bytes, expected "
+                                 << expected.size() << ")";
+  EXPECT_EQ(r.out.find(secret), std::string::npos);
+
+  const std::string skip =
+      "dd bs=7 count=1 of=/dev/null 2>/dev/null; exec \"$0\" mask --sensitive-variables \"$1\"";
+  const auto skipped =
+      run_process({"/bin/sh", "-c", "{ " + skip + "; } < \"$2\"", CUTTLE_EXE, secrets, file});
+  EXPECT_EQ(skipped.exit_code, 0) << skipped.err;
+  EXPECT_TRUE(skipped.out == expected.substr(7)) << "output from offset 7 differs";
+}
+
 }  // namespace

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -86,6 +87,15 @@ class masker {
   std::string mask(std::string_view text) const;
   /// Appends the masked `text` to `out`.
   void mask(std::string_view text, std::string& out) const;
+  /// Masks `text`, a whole input already in memory (a mapped file), and passes the result to `sink` in
+  /// order and in pieces: views into `text` for clean bytes and the replacement for each masked run, so
+  /// clean text is never copied. The concatenated pieces are exactly `mask(text)`. The text is scanned in
+  /// blocks of `block_size` bytes by up to `threads` threads (the caller's included); each block's pieces
+  /// go to `sink` as soon as it and the blocks before it are scanned, on the calling thread, while other
+  /// threads scan ahead (at most a few blocks, so memory stays bounded). `sink` returns false to stop.
+  /// Returns false when it did.
+  bool mask_pieces(std::string_view text, const std::function<bool(std::string_view)>& sink,
+                   unsigned threads = 1, std::size_t block_size = std::size_t{1} << 20) const;
 
   /// Internal: the compiled automaton.
   const detail::mask_automaton& automaton() const;
