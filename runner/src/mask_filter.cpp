@@ -1,11 +1,11 @@
-// `cuttle mask`: stdin through the masker to stdout. A regular file is mapped (while the masker is built)
-// and masked in blocks on two threads, with clean text written straight from the mapping; anything else (a
-// pipe, a terminal) goes through one engine::mask_stream and is released as it arrives.
+// `cuttle mask`: stdin through the masker to stdout. A regular file of up to 64 MiB is read in (while the
+// masker is built) and masked in blocks on two threads, with clean text written straight from that copy;
+// anything else (a pipe, a terminal, a larger file) goes through one engine::mask_stream and is released
+// as it arrives.
 // Tested by tests/runner/run_messages_test.cpp (run_mask_command)
 
 #include "cuttle/runner/mask_filter.hpp"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -67,72 +67,59 @@ class gather_writer {
   std::size_t bytes_ = 0;
 };
 
-/// The rest of `fd` mapped into memory, when it is a non-empty regular file.
-class mapped_input {
+/// The rest of a regular file read into private memory, when it is not empty and at most `limit` bytes;
+/// nullopt otherwise (a pipe, a terminal, a larger file: those stream). Read, not mapped: a mapping would
+/// kill the process with SIGBUS if the file were truncated meanwhile (logrotate's copytruncate), and bytes
+/// rewritten in place between the scan and the write would reach the output unscanned. Reading 10 MB takes
+/// a few milliseconds, on another thread while the masker is built.
+class loaded_input {
  public:
-  static constexpr std::size_t populate_limit = std::size_t{64} << 20;
+  static constexpr std::size_t limit = std::size_t{64} << 20;
 
-  static std::optional<mapped_input> open(int fd) {
+  static std::optional<loaded_input> open(int fd) {
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     const off_t at = ::lseek(fd, 0, SEEK_CUR);
-    if (at < 0 || at >= st.st_size) return std::nullopt;
-    const auto page = static_cast<off_t>(::sysconf(_SC_PAGESIZE));
-    const off_t from = at / page * page;  // mmap's offset must be page aligned
-    const auto length = static_cast<std::size_t>(st.st_size - from);
-    // Reading the pages in with the mapping (MAP_POPULATE) is cheaper than a fault for every 64 KiB, but
-    // a large file is left to fault in as the scan reaches it, so memory and the first output do not wait
-    // for all of it.
-    const int populate = length <= populate_limit ? MAP_POPULATE : 0;
-    void* p = ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | populate, fd, from);
-    if (p == MAP_FAILED) return std::nullopt;
-    if (populate == 0) ::madvise(p, length, MADV_SEQUENTIAL);
-    mapped_input m;
-    m.base_ = p;
-    m.length_ = length;
-    m.skip_ = static_cast<std::size_t>(at - from);
-    m.end_ = st.st_size;
-    return m;
+    if (at < 0 || at >= st.st_size || static_cast<std::size_t>(st.st_size - at) > limit) return std::nullopt;
+    loaded_input in;
+    in.size_ = static_cast<std::size_t>(st.st_size - at);
+    in.data_ = std::make_unique_for_overwrite<char[]>(in.size_);
+    std::size_t got = 0;
+    while (got < in.size_) {
+      const ssize_t n = ::read(fd, in.data_.get() + got, in.size_ - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        // Nothing consumed that the streaming path could not read again.
+        if (::lseek(fd, at, SEEK_SET) < 0) break;
+        return std::nullopt;
+      }
+      if (n == 0) break;  // the file shrank: mask what there is
+      got += static_cast<std::size_t>(n);
+    }
+    in.size_ = got;
+    return in;
   }
-  mapped_input(mapped_input&& o) noexcept
-      : base_(std::exchange(o.base_, nullptr)), length_(o.length_), skip_(o.skip_), end_(o.end_) {}
-  mapped_input& operator=(mapped_input&& o) noexcept {
-    std::swap(base_, o.base_);
-    std::swap(length_, o.length_);
-    skip_ = o.skip_;
-    end_ = o.end_;
-    return *this;
-  }
-  mapped_input(const mapped_input&) = delete;
-  mapped_input& operator=(const mapped_input&) = delete;
-  ~mapped_input() {
-    if (base_ != nullptr) ::munmap(base_, length_);
-  }
-  std::string_view text() const { return {static_cast<const char*>(base_) + skip_, length_ - skip_}; }
-  /// File offset just after the mapped text.
-  off_t end() const { return end_; }
+  std::string_view text() const { return {data_.get(), size_}; }
 
  private:
-  mapped_input() = default;
-  void* base_ = nullptr;
-  std::size_t length_ = 0;
-  std::size_t skip_ = 0;
-  off_t end_ = 0;
+  loaded_input() = default;
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
 };
 
 }  // namespace
 
 int mask_filter(const std::vector<variable_source>& sources, const std::vector<std::string>& masks, int in_fd,
                 int out_fd) {
-  // A regular file is all there: it is mapped and read in (on another thread, while the masker is built),
-  // masked in blocks on both cores, and clean text is written from the mapping. The file is masked as it
-  // was when it was mapped: what is appended later is not read.
-  std::optional<mapped_input> mapped;
-  std::jthread mapper;
+  // A regular file of up to 64 MiB is all there: it is read in (on another thread, while the masker is
+  // built), masked in blocks on both cores, and clean text is written from that copy. It is masked as it
+  // was when it was read: what is appended later is not read.
+  std::optional<loaded_input> loaded;
+  std::jthread reader;
   try {
-    mapper = std::jthread([&mapped, in_fd] { mapped = mapped_input::open(in_fd); });
+    reader = std::jthread([&loaded, in_fd] { loaded = loaded_input::open(in_fd); });
   } catch (const std::system_error&) {
-    mapped = mapped_input::open(in_fd);  // no thread to be had: map it here
+    loaded = loaded_input::open(in_fd);  // no thread to be had: read it here
   }
 
   engine::variables vars;
@@ -148,17 +135,16 @@ int mask_filter(const std::vector<variable_source>& sources, const std::vector<s
   }
   secrets.insert(secrets.end(), masks.begin(), masks.end());
   const auto masker = std::make_shared<const engine::masker>(secrets);
-  if (mapper.joinable()) mapper.join();
+  if (reader.joinable()) reader.join();
 
-  if (mapped) {
+  if (loaded) {
     gather_writer out(out_fd);
     const unsigned threads = std::max(1U, std::min(2U, std::thread::hardware_concurrency()));
     if (!masker->mask_pieces(
-            mapped->text(), [&out](std::string_view piece) { return out.add(piece); }, threads) ||
+            loaded->text(), [&out](std::string_view piece) { return out.add(piece); }, threads) ||
         !out.flush()) {
       return errno == EPIPE ? 0 : 2;
     }
-    ::lseek(in_fd, mapped->end(), SEEK_SET);  // as if it had been read
     return 0;
   }
 
