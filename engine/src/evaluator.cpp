@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <cstring>
 #if defined(__linux__)
-#include <sys/mman.h>
 #endif
 #include <deque>
 #include <exception>
@@ -32,6 +31,7 @@
 #include <unordered_set>
 
 #include "cuttle/engine/filters.hpp"
+#include "cuttle/engine/memory.hpp"
 #include "cuttle/engine/template.hpp"
 #include "printer.hpp"
 #include "unicode.hpp"
@@ -254,18 +254,9 @@ class evaluator {
     // Reserved address space costs nothing until written; twice the template avoids a copy for templates
     // whose values are longer than their references.
     out_.reserve(std::min(2 * src.text.size() + 4096, options_.max_output_bytes));
+    // Filled front to back once: huge pages turn thousands of faults into a few (flat templates spent a
+    // third of their time in the kernel).
     advise_huge_pages(out_.data(), out_.capacity());
-  }
-
-  // A large output buffer is filled front to back once; on Linux, transparent huge pages turn its
-  // thousands of page faults into a few (flat templates spent a third of their time in the kernel).
-  static void advise_huge_pages([[maybe_unused]] char* data, [[maybe_unused]] std::size_t size) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
-    const auto begin = (reinterpret_cast<std::uintptr_t>(data) + huge - 1) & ~(huge - 1);
-    const auto end = (reinterpret_cast<std::uintptr_t>(data) + size) & ~(huge - 1);
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#endif
   }
 
   void feed(const token& t) {

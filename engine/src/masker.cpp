@@ -73,6 +73,7 @@
 #include <thread>
 #include <utility>
 
+#include "cuttle/engine/memory.hpp"
 #include "unicode.hpp"
 
 namespace cuttle::engine {
@@ -93,7 +94,6 @@ constexpr std::size_t parallel_forms_min = 256;
 
 // Tables of at least this many bytes get memory of their own, in 2 MiB huge pages (below).
 constexpr std::size_t huge_table_bytes = std::size_t{1} << 20;
-constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
 constexpr std::size_t small_page_bytes = 4096;
 
 // An allocator for the automaton's large tables. A fresh 4 KiB page costs a page fault when it is first
@@ -134,8 +134,7 @@ struct table_allocator {
     if (const std::size_t tail = huge_page_bytes - (aligned - at); tail > 0) {
       ::munmap(reinterpret_cast<void*>(aligned + size), tail);
     }
-    // Advice for the whole huge pages only; failure is harmless.
-    ::madvise(reinterpret_cast<void*>(aligned), size / huge_page_bytes * huge_page_bytes, MADV_HUGEPAGE);
+    advise_huge_pages(reinterpret_cast<void*>(aligned), size);  // failure is harmless
     return reinterpret_cast<T*>(aligned);
   }
   void deallocate(T* p, std::size_t n) {

@@ -6,7 +6,6 @@
 
 #include "cuttle/runner/mask_filter.hpp"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include <utility>
 
 #include "cuttle/engine/masker.hpp"
+#include "cuttle/engine/memory.hpp"
 #include "cuttle/runner/files.hpp"
 
 namespace cuttle::runner {
@@ -88,10 +88,7 @@ class loaded_input {
     in.data_ = std::make_unique_for_overwrite<char[]>(in.size_);
     // Transparent huge pages for the copy: 4 KiB pages would cost a fault each (2,700 for 10.8 MB, more
     // system time than the whole of `cat`). Advice for the whole huge pages inside it; failure is harmless.
-    constexpr std::uintptr_t huge_page = std::uintptr_t{2} << 20U;
-    const auto first = (reinterpret_cast<std::uintptr_t>(in.data_.get()) + huge_page - 1) & ~(huge_page - 1);
-    const auto last = (reinterpret_cast<std::uintptr_t>(in.data_.get()) + in.size_) & ~(huge_page - 1);
-    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+    engine::advise_huge_pages(in.data_.get(), in.size_);
     std::size_t got = 0;
     while (got < in.size_) {
       const ssize_t n = ::read(fd, in.data_.get() + got, in.size_ - got);

@@ -4,16 +4,17 @@
 #include "cuttle/runner/variable_sources.hpp"
 
 #include <malloc.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 
 #include "cuttle/engine/masker.hpp"
+#include "cuttle/engine/memory.hpp"
 #include "cuttle/runner/files.hpp"
 
 namespace cuttle::runner {
@@ -26,21 +27,20 @@ namespace {
 /// not trimmed, and that range is marked MADV_HUGEPAGE. Best effort: a failed call changes nothing but
 /// the speed, and a replaced allocator (the sanitizers') leaves the program break alone.
 void prepare_heap_for(std::size_t file_size) {
-  static bool prepared = false;
   constexpr std::size_t large_file = std::size_t{4} << 20U;
-  constexpr std::uintptr_t huge_page = std::uintptr_t{2} << 20U;
-  if (prepared || file_size < large_file) return;
-  prepared = true;
+  static std::atomic_flag prepared = ATOMIC_FLAG_INIT;
+  if (file_size < large_file || prepared.test_and_set()) return;
   const std::size_t grow = file_size * 3;
   ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
   ::mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<std::size_t>(grow * 2, INT_MAX)));
   ::mallopt(M_TOP_PAD, static_cast<int>(std::min<std::size_t>(grow, INT_MAX)));
-  void* probe = std::malloc(file_size);  // makes the heap grow by file_size + grow now
-  const auto low = (reinterpret_cast<std::uintptr_t>(probe) + huge_page - 1) & ~(huge_page - 1);
-  std::free(probe);
-  const auto high = reinterpret_cast<std::uintptr_t>(::sbrk(0)) & ~(huge_page - 1);
-  if (probe != nullptr && high > low && high - low < grow * 4)
-    ::madvise(reinterpret_cast<void*>(low), high - low, MADV_HUGEPAGE);
+  auto* const before = static_cast<char*>(::sbrk(0));
+  void* volatile probe = std::malloc(file_size);  // makes the heap grow by file_size + grow now
+  std::free(probe);                               // (volatile: the pair must not be optimised away)
+  auto* const after = static_cast<char*>(::sbrk(0));
+  if (before != reinterpret_cast<char*>(-1) && after > before &&
+      static_cast<std::size_t>(after - before) < grow * 4)
+    engine::advise_huge_pages(before, static_cast<std::size_t>(after - before));
 }
 
 }  // namespace
