@@ -3,12 +3,15 @@
 // Tested by tests/bootstrappers/bash_test.cpp
 //
 // Design notes (the script below is the whole bootstrap; it holds no value):
-// - The payload is read by cuttle's loadable builtin (bash-loader/channel_loader.c, written beside the
-//   bootstrap) into an associative array, one hash lookup per get, when this Bash can load it. Otherwise
-//   one `mapfile -d ''` reads it into `__cuttle_kv` (the magic, then name, value, ... sorted by bytes) and
-//   a lookup binary-searches the names with `[[ < ]]` under a function-local LC_ALL=C. mapfile reads a byte
-//   at a time and Bash's indexed arrays are linked lists, so that path is the slow one with many variables
-//   (docs/scripts.md, "Start-up cost").
+// - Without script modules nothing is written to disk: the bootstrap and the loader reach Bash as
+//   inherited memfds (/dev/fd/4 and /dev/fd/5), which the bootstrap closes before the script runs. Script
+//   modules need a directory on PATH, so with modules all three are files in the private directory.
+// - The payload is read by cuttle's loadable builtin (bash-loader/channel_loader.c, whose path is the
+//   bootstrap's first argument) into an associative array, one hash lookup per get, when this Bash can load
+//   it. Otherwise one `mapfile -d ''` reads it into `__cuttle_kv` (the magic, then name, value, ... sorted by
+//   bytes) and a lookup binary-searches the names with `[[ < ]]` under a function-local LC_ALL=C. mapfile
+//   reads a byte at a time and Bash's indexed arrays are linked lists, so that path is the slow one with many
+//   variables (docs/scripts.md, "Start-up cost").
 // - `octopus_parameters` (an associative array) is one more copy of every variable, so it is built only
 //   when the script or a Bash module mentions `octopus_parameters`; plan_launch decides and flips one line.
 // - Service-message values are base64-encoded in Bash itself: no openssl or base64 process per call. Only
@@ -35,7 +38,7 @@ constexpr std::string_view bootstrap_text =
     R"bash(# cuttle bash bootstrap: gives a hook script the Octopus helper API (get_octopusvariable,
 # set_octopusvariable, new_octopusartifact, update_progress, fail_step, write_*...). Code only: the variables
 # arrive through the descriptor named by CUTTLE_VARIABLES_FD. See docs/scripts.md.
-# Usage: bash --noprofile --norc cuttle-bootstrap.sh SCRIPT [ARGS...]
+# Usage: bash --noprofile --norc cuttle-bootstrap.sh LOADER SCRIPT [ARGS...]   (LOADER may be empty)
 
 if [ -z "${BASH_VERSINFO-}" ] || (( BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4) )); then
   printf 'cuttle: bash 4.4 or later is required (this is %s)\n' "${BASH_VERSION-unknown}" >&2
@@ -51,9 +54,10 @@ __cuttle_set_names=()
 __cuttle_set_values=()
 __cuttle_r=''
 __cuttle_channel_reader=none
+__cuttle_loader=${1-}
 
-# Reads the channel, closes the descriptor and removes CUTTLE_VARIABLES_FD. With cuttle's loader (a
-# loadable builtin written beside this file), into the associative array __cuttle_map ("=NAME" -> value)
+# Reads the channel, closes the descriptor and removes CUTTLE_VARIABLES_FD. With cuttle's loader (the
+# loadable builtin named by the first argument), into the associative array __cuttle_map ("=NAME" -> value)
 # and, when the script uses it, octopus_parameters; without it, with mapfile into __cuttle_kv (the magic,
 # then name, value, ... sorted by bytes), which lookups binary-search.
 __cuttle_read_channel() {
@@ -67,8 +71,8 @@ __cuttle_read_channel() {
     exit 2
   fi
   # The loader is deleted again once it has run, so the script never sees it.
-  local loader=${BASH_SOURCE[0]%/*}/cuttle-channel-loader.so status=0
-  if [ -f "$loader" ] && enable -f "$loader" __cuttle_load_channel 2>/dev/null; then
+  local loader=$__cuttle_loader status=0
+  if [ -n "$loader" ] && [ -f "$loader" ] && enable -f "$loader" __cuttle_load_channel 2>/dev/null; then
     __cuttle_channel_reader=loader
     declare -gA __cuttle_map=()
     if [ "$__cuttle_wants_parameters" = 1 ]; then
@@ -325,18 +329,27 @@ if [ "$__cuttle_wants_parameters" = 1 ]; then
 fi
 __cuttle_read_channel
 unset -f __cuttle_read_channel
+# This file and the loader, when they came as inherited descriptors: Bash reads this file through a
+# descriptor of its own, so the inherited ones are closed before the script runs.
+for __cuttle_r in "${BASH_SOURCE[0]}" "$__cuttle_loader"; do
+  if [[ $__cuttle_r =~ ^/dev/fd/([0-9]+)$ ]]; then
+    __cuttle_r=${BASH_REMATCH[1]}
+    exec {__cuttle_r}<&-
+  fi
+done
+__cuttle_r=''
 
 if [ "$__cuttle_has_modules" = 1 ]; then
   # `source Name.sh` finds a script module through PATH (Bash's sourcepath), wherever the script runs.
   PATH=${PATH:+$PATH:}${BASH_SOURCE[0]%/*}
 fi
 
-if [ $# -eq 0 ]; then
+if [ $# -lt 2 ]; then
   printf 'cuttle: no script to run\n' >&2
   exit 2
 fi
-__cuttle_script=$1
-shift
+__cuttle_script=$2
+shift 2
 if (( BASH_VERSINFO[0] >= 5 )); then
   BASH_ARGV0=$__cuttle_script
 fi
@@ -382,10 +395,18 @@ launch_plan bash_plan(const std::string& script, const std::vector<std::string>&
   std::string boot(bootstrap_text);
   if (wants) replace_once(boot, parameters_off, parameters_on);
   if (!modules.empty()) replace_once(boot, modules_off, modules_on);
-  plan.files.insert(plan.files.begin(), {std::string(bash_bootstrap_name), std::move(boot)});
-  if (!bash_channel_loader.empty())
-    plan.files.push_back({std::string(bash_loader_name), std::string(bash_channel_loader)});
-  plan.argv = {"bash", "--noprofile", "--norc", "{dir}/" + std::string(bash_bootstrap_name), script};
+  // Without modules, nothing needs a directory: the bootstrap and the loader are inherited descriptors.
+  const bool inherited = modules.empty();
+  auto path_of = [&](std::string_view name) {
+    return inherited ? inherited_placeholder(name) : "{dir}/" + std::string(name);
+  };
+  plan.files.insert(plan.files.begin(), {std::string(bash_bootstrap_name), std::move(boot), inherited});
+  std::string loader;
+  if (!bash_channel_loader.empty()) {
+    plan.files.push_back({std::string(bash_loader_name), std::string(bash_channel_loader), inherited});
+    loader = path_of(bash_loader_name);
+  }
+  plan.argv = {"bash", "--noprofile", "--norc", path_of(bash_bootstrap_name), loader, script};
   plan.argv.insert(plan.argv.end(), args.begin(), args.end());
   return plan;
 }

@@ -91,6 +91,8 @@ launch_plan plan_launch(language l, const std::string& script, const std::vector
   return plan;
 }
 
+std::string inherited_placeholder(std::string_view name) { return "{fd:" + std::string(name) + "}"; }
+
 std::string preamble(language l) {
   switch (l) {
     case language::bash:

@@ -66,6 +66,11 @@ class unique_fd {
   ~unique_fd() { reset(); }
   unique_fd(const unique_fd&) = delete;
   unique_fd& operator=(const unique_fd&) = delete;
+  unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
+  unique_fd& operator=(unique_fd&& other) noexcept {
+    reset(other.release());
+    return *this;
+  }
   int get() const { return fd_; }
   int release() { return std::exchange(fd_, -1); }
   void reset(int fd = -1) {
@@ -92,30 +97,31 @@ bool is_plain_file_name(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-/// The sealed memfd holding `payload`, rewound; -1 and `error` on failure.
-int make_channel(const std::string& payload, std::string& error) {
-  unique_fd fd(::memfd_create("cuttle-variables", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+/// A sealed memfd holding `content`, rewound; -1 and `error` on failure. `what` names it in the error.
+int make_sealed_memfd(const char* name, std::string_view content, const std::string& what,
+                      std::string& error) {
+  unique_fd fd(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (fd.get() < 0) {
-    error = "cannot create the variables channel (memfd_create: " + errno_text(errno) +
+    error = "cannot create " + what + " (memfd_create: " + errno_text(errno) +
             "); cuttle run needs Linux 3.17 or later with memfd support";
     return -1;
   }
-  std::string_view rest = payload;
+  std::string_view rest = content;
   while (!rest.empty()) {
     const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = "cannot write the variables channel: " + errno_text(errno);
+      error = "cannot write " + what + ": " + errno_text(errno);
       return -1;
     }
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
   if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0 ||
       ::lseek(fd.get(), 0, SEEK_SET) != 0) {
-    error = "cannot seal the variables channel: " + errno_text(errno);
+    error = "cannot seal " + what + ": " + errno_text(errno);
     return -1;
   }
-  return fd.release();
+  return move_high(fd.release());
 }
 
 /// How to install an interpreter that is missing.
@@ -311,7 +317,8 @@ struct spawn_result {
 };
 
 spawn_result spawn_child(const std::string& executable, const std::vector<std::string>& argv, int stdout_fd,
-                         int stderr_fd, int channel_fd, const char* working_directory) {
+                         int stderr_fd, int channel_fd, const std::vector<unique_fd>& inherited,
+                         const char* working_directory) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (working_directory != nullptr) posix_spawn_file_actions_addchdir_np(&actions, working_directory);
@@ -319,6 +326,10 @@ spawn_result spawn_child(const std::string& executable, const std::vector<std::s
   posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
   // dup2 clears close-on-exec on the copy: descriptor 3 is the one the child inherits.
   posix_spawn_file_actions_adddup2(&actions, channel_fd, channel_child_fd);
+  for (std::size_t k = 0; k < inherited.size(); ++k) {
+    posix_spawn_file_actions_adddup2(&actions, inherited[k].get(),
+                                     bs::first_inherited_fd + static_cast<int>(k));
+  }
 
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -353,12 +364,11 @@ int exit_code_of(int status) {
   return 1;
 }
 
-std::string replace_dir(std::string arg, const std::string& dir) {
-  static constexpr std::string_view placeholder = "{dir}";
+std::string replace_all(std::string arg, std::string_view placeholder, const std::string& with) {
   std::size_t at = 0;
   while ((at = arg.find(placeholder, at)) != std::string::npos) {
-    arg.replace(at, placeholder.size(), dir);
-    at += dir.size();
+    arg.replace(at, placeholder.size(), with);
+    at += with.size();
   }
   return arg;
 }
@@ -559,18 +569,37 @@ script_execution_result execute_script(const script_execution& o, const engine::
                 plan.argv[0] + " not found on PATH; " + install_hint(plan.argv[0]));
   }
 
+  // Files on disk go into a private directory, created only when there is one; inherited ones become
+  // sealed memfds.
   private_dir dir;
-  if (auto err = dir.create()) return fail(run_exit::usage, *err);
+  std::vector<unique_fd> inherited;
+  std::vector<std::pair<std::string, std::string>> placeholders;
   for (const auto& f : plan.files) {
     if (!is_plain_file_name(f.name))
       return fail(run_exit::usage, "the launch plan names an unusable file '" + f.name + "'");
+    if (f.inherited) {
+      std::string error;
+      inherited.emplace_back(make_sealed_memfd(f.name.c_str(), f.content, f.name, error));
+      if (inherited.back().get() < 0) return fail(run_exit::usage, error);
+      placeholders.emplace_back(bs::inherited_placeholder(f.name),
+                                "/dev/fd/" + std::to_string(bs::first_inherited_fd + inherited.size() - 1));
+      continue;
+    }
+    if (dir.path().empty()) {
+      if (auto err = dir.create()) return fail(run_exit::usage, *err);
+    }
     if (auto err = write_new_private_file(dir.path() + "/" + f.name, f.content))
       return fail(run_exit::usage, *err);
   }
   for (std::size_t k = 0; k < plan.argv.size() && k < plan.verbatim_from; ++k) {
     auto& a = plan.argv[k];
     bool from_libexec = false;
-    a = replace_dir(replace_libexec(std::move(a), from_libexec), dir.path());
+    a = replace_libexec(std::move(a), from_libexec);
+    for (const auto& [placeholder, path] : placeholders) a = replace_all(std::move(a), placeholder, path);
+    if (a.find("{dir}") != std::string::npos && dir.path().empty()) {
+      if (auto err = dir.create()) return fail(run_exit::usage, *err);
+    }
+    a = replace_all(std::move(a), "{dir}", dir.path());
     // A helper program of cuttle's own (the C# script host) that is not there: say how to get it.
     if (from_libexec && ::access(a.c_str(), R_OK) != 0)
       return fail(run_exit::interpreter_missing,
@@ -580,9 +609,9 @@ script_execution_result execute_script(const script_execution& o, const engine::
   }
 
   std::string channel_error;
-  unique_fd channel(make_channel(payload.data, channel_error));
+  unique_fd channel(
+      make_sealed_memfd("cuttle-variables", payload.data, "the variables channel", channel_error));
   if (channel.get() < 0) return fail(run_exit::usage, channel_error);
-  channel.reset(move_high(channel.get()));
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
     return fail(run_exit::usage, "cannot create a pipe: " + errno_text(errno));
@@ -615,10 +644,11 @@ script_execution_result execute_script(const script_execution& o, const engine::
   script_output output(std::move(settings), STDOUT_FILENO, STDERR_FILENO, result.outputs);
 
   const auto spawned = spawn_child(*executable, plan.argv, out_write.get(), err_write.get(), channel.get(),
-                                   o.working_directory ? o.working_directory->c_str() : nullptr);
+                                   inherited, o.working_directory ? o.working_directory->c_str() : nullptr);
   out_write.reset();
   err_write.reset();
   channel.reset();
+  inherited.clear();
   if (spawned.error != 0) {
     output.finish();
     return fail(spawned.error == ENOENT ? run_exit::interpreter_missing : run_exit::interpreter_not_usable,

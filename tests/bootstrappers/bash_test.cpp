@@ -295,10 +295,15 @@ TEST(bash_channel, descriptor_is_closed_and_variable_removed_before_the_script) 
       "echo \"env:${CUTTLE_VARIABLES_FD-unset}\"\n"
       "env | grep -c '^CUTTLE_VARIABLES_FD=' || true\n"
       "[ -e /proc/$$/fd/3 ] && echo fd3-open || echo fd3-closed\n"
-      "ls -l /proc/$$/fd/ | grep -c memfd || true\n",
+      // The bootstrap and the loader came as descriptors 4 and 5: closed too.
+      "for n in 4 5; do [ -e /proc/$$/fd/$n ] && echo fd$n-open || echo fd$n-closed; done\n"
+      "ls -l /proc/$$/fd/ | grep -c memfd:cuttle-variables || true\n"
+      // What is left is Bash's own close-on-exec descriptor for the bootstrap it is running: code only.
+      "ls -l /proc/$$/fd/ | grep memfd | sed 's/.*-> //'\n",
       vars);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "env:unset\n0\nfd3-closed\n0\n");
+  EXPECT_EQ(r.out,
+            "env:unset\n0\nfd3-closed\nfd4-closed\nfd5-closed\n0\n/memfd:cuttle-bootstrap.sh (deleted)\n");
 }
 
 TEST(bash_channel, any_descriptor_number_works) {
@@ -366,12 +371,15 @@ TEST(bash_channel, the_loader_and_mapfile_give_the_same_variables) {
   if (loader == plan.files.end())
     GTEST_SKIP()
         << "this build has no Bash channel loader (Bash's headers, Debian bash-builtins, were not found)";
+  // Without a loader, as a build without Bash's headers plans it: no file, an empty loader argument.
   auto without = plan;
   without.files.erase(without.files.begin() + (loader - plan.files.begin()));
-  auto corrupt = without;
-  corrupt.files.push_back({"cuttle-channel-loader.so",
-                           "\x7f"
-                           "ELF not really a shared object"});
+  std::replace(without.argv.begin(), without.argv.end(), bs::inherited_placeholder(loader->name),
+               std::string());
+  auto corrupt = plan;
+  corrupt.files[static_cast<std::size_t>(loader - plan.files.begin())].content =
+      "\x7f"
+      "ELF not really a shared object";
 
   const auto with_loader = cuttle::test::run_plan(plan, payload.data);
   const auto with_mapfile = cuttle::test::run_plan(without, payload.data);

@@ -100,18 +100,34 @@ TEST(channel, nul_is_refused_naming_the_variable_not_the_value) {
 
 TEST(plans, bash_plan_runs_the_bootstrap_with_the_script_and_arguments) {
   const auto plan = bs::plan_launch(bs::language::bash, "/abs/deploy.sh", {"a b", "c"}, {});
-  EXPECT_EQ(plan.argv, (std::vector<std::string>{"bash", "--noprofile", "--norc", "{dir}/cuttle-bootstrap.sh",
-                                                 "/abs/deploy.sh", "a b", "c"}));
-  // The bootstrap, then (in builds that have it) the channel loader, a shared object.
+  // The bootstrap, then (in builds that have it) the channel loader, a shared object; without script
+  // modules both are inherited descriptors, and the loader's path is the bootstrap's first argument.
   ASSERT_GE(plan.files.size(), 1u);
   ASSERT_LE(plan.files.size(), 2u);
   EXPECT_EQ(plan.files[0].name, "cuttle-bootstrap.sh");
+  EXPECT_TRUE(plan.files[0].inherited);
+  const std::string loader = plan.files.size() == 2 ? "{fd:cuttle-channel-loader.so}" : "";
+  EXPECT_EQ(plan.argv, (std::vector<std::string>{"bash", "--noprofile", "--norc", "{fd:cuttle-bootstrap.sh}",
+                                                 loader, "/abs/deploy.sh", "a b", "c"}));
+  EXPECT_EQ(plan.verbatim_from, 5u);
   if (plan.files.size() == 2) {
     EXPECT_EQ(plan.files[1].name, "cuttle-channel-loader.so");
+    EXPECT_TRUE(plan.files[1].inherited);
     EXPECT_TRUE(
         plan.files[1].content.starts_with("\x7f"
                                           "ELF"));
   }
+}
+
+TEST(plans, bash_plan_with_modules_writes_every_file_into_the_directory) {
+  variables vars;
+  vars.set("Octopus.Script.Module[Tools]", "tools() { :; }\n");
+  vars.set("Octopus.Script.Module.Language[Tools]", "Bash");
+  const auto plan = bs::plan_launch(bs::language::bash, "/abs/deploy.sh", {}, vars);
+  for (const auto& f : plan.files) EXPECT_FALSE(f.inherited) << f.name;
+  EXPECT_EQ(plan.argv[3], "{dir}/cuttle-bootstrap.sh");
+  EXPECT_EQ(plan.argv[4],
+            plan.files.back().name == "cuttle-channel-loader.so" ? "{dir}/cuttle-channel-loader.so" : "");
 }
 
 TEST(plans, python_plan_runs_the_bootstrap_with_the_script_and_arguments) {

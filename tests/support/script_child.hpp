@@ -157,10 +157,29 @@ inline void write_file(const std::string& path, std::string_view content) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-inline std::string replace_dir(std::string text, const std::string& dir) {
-  for (auto at = text.find("{dir}"); at != std::string::npos; at = text.find("{dir}", at + dir.size()))
-    text.replace(at, 5, dir);
+inline std::string replace_all(std::string text, std::string_view placeholder, const std::string& with) {
+  for (auto at = text.find(placeholder); at != std::string::npos;
+       at = text.find(placeholder, at + with.size()))
+    text.replace(at, placeholder.size(), with);
   return text;
+}
+
+/// A sealed memfd holding `content`, rewound, at a descriptor >= 100 (clear of the child's dup2 targets).
+inline int sealed_memfd(const char* name, std::string_view content) {
+  const int raw = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (raw < 0) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
+  const int fd = ::fcntl(raw, F_DUPFD_CLOEXEC, 100);
+  ::close(raw);
+  std::string_view rest = content;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n <= 0) throw std::runtime_error(std::string("write memfd: ") + std::strerror(errno));
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0 ||
+      ::lseek(fd, 0, SEEK_SET) != 0)
+    throw std::runtime_error(std::string("seal memfd: ") + std::strerror(errno));
+  return fd;
 }
 
 }  // namespace detail
@@ -202,31 +221,41 @@ inline script_result run_plan(const bootstrappers::launch_plan& plan, std::strin
       std::filesystem::remove_all(path, ec);
     }
   } cleanup{dir};
-  for (const auto& f : plan.files) detail::write_file(dir + "/" + f.name, f.content);
+  // Inherited files become memfds, handed over as descriptors 4, 5, ... (first_inherited_fd).
+  std::vector<int> inherited;
+  struct closer {
+    std::vector<int>& fds;
+    ~closer() {
+      for (const int fd : fds) ::close(fd);
+    }
+  } close_inherited{inherited};
+  std::vector<std::pair<std::string, std::string>> placeholders;
+  for (const auto& f : plan.files) {
+    if (!f.inherited) {
+      detail::write_file(dir + "/" + f.name, f.content);
+      continue;
+    }
+    inherited.push_back(detail::sealed_memfd(f.name.c_str(), f.content));
+    placeholders.emplace_back(bootstrappers::inherited_placeholder(f.name),
+                              "/dev/fd/" + std::to_string(bootstrappers::first_inherited_fd +
+                                                          static_cast<int>(inherited.size()) - 1));
+  }
   std::vector<std::string> argv;
   for (std::size_t k = 0; k < plan.argv.size(); ++k) {
-    const auto& a = plan.argv[k];
-    argv.push_back(k < plan.verbatim_from ? detail::replace_dir(detail::replace_libexec(a), dir) : a);
+    std::string a = plan.argv[k];
+    if (k < plan.verbatim_from) {
+      a = detail::replace_libexec(std::move(a));
+      for (const auto& [placeholder, path] : placeholders)
+        a = detail::replace_all(std::move(a), placeholder, path);
+      a = detail::replace_all(std::move(a), "{dir}", dir);
+    }
+    argv.push_back(std::move(a));
   }
 
   // The channel: written, sealed against any change, rewound; kept above the low descriptors so the
   // child's dup2 calls never overwrite it.
   int memfd = -1;
-  if (options.with_channel) {
-    const int raw = ::memfd_create("cuttle-variables", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (raw < 0) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
-    memfd = ::fcntl(raw, F_DUPFD_CLOEXEC, 100);
-    ::close(raw);
-    std::string_view rest = payload;
-    while (!rest.empty()) {
-      const ssize_t n = ::write(memfd, rest.data(), rest.size());
-      if (n <= 0) throw std::runtime_error(std::string("write memfd: ") + std::strerror(errno));
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    if (::fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0 ||
-        ::lseek(memfd, 0, SEEK_SET) != 0)
-      throw std::runtime_error(std::string("seal memfd: ") + std::strerror(errno));
-  }
+  if (options.with_channel) memfd = detail::sealed_memfd("cuttle-variables", payload);
 
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -261,6 +290,8 @@ inline script_result run_plan(const bootstrappers::launch_plan& plan, std::strin
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
     if (memfd >= 0) ::dup2(memfd, options.channel_fd);  // the copy is not close-on-exec: it is inherited
+    for (std::size_t k = 0; k < inherited.size(); ++k)
+      ::dup2(inherited[k], bootstrappers::first_inherited_fd + static_cast<int>(k));
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
     ::execvpe(argp[0], argp.data(), envp.data());
     ::_exit(127);

@@ -9,7 +9,7 @@
 //   auto lang = cuttle::bootstrappers::language_from_path("deploy.sh");
 //   auto payload = cuttle::bootstrappers::encode_variables(vars);          // -> the memfd
 //   auto plan = cuttle::bootstrappers::plan_launch(*lang, "/abs/deploy.sh", args, vars);
-//   // write plan.files into a private 0700 directory, replace "{dir}" in plan.argv, spawn plan.argv
+//   // write plan.files into a private 0700 directory (or memfds), replace the placeholders, spawn plan.argv
 #pragma once
 
 #include <cstdint>
@@ -49,15 +49,20 @@ struct encoded_variables {
 };
 encoded_variables encode_variables(const engine::variables& vars);
 
-/// How to start a script: files the runner writes into a private directory (mode 0700; code only, never a
-/// variable value except script modules, which are code), and the command line. In `argv`, the text
-/// "{dir}" stands for that directory's path, and "{libexec}" for the directory of cuttle's own helper
-/// programs (the C# script host; `lib/cuttle` beside cuttle's `bin`, or $CUTTLE_LIBEXEC_DIR). argv[0] is
-/// the interpreter's name, looked up on PATH.
+/// How to start a script: files for the child (code only, never a variable value except script modules,
+/// which are code), and the command line. argv[0] is the interpreter's name, looked up on PATH.
+///
+/// A file is either written into a private directory (mode 0700) that the runner creates and removes,
+/// "{dir}" in `argv` standing for its path; or, when `inherited`, never written to disk: the runner hands
+/// it to the child as a sealed memfd, the k-th inherited file as descriptor first_inherited_fd + k, and
+/// "{fd:NAME}" in `argv` stands for its path, /dev/fd/N. The script's bootstrap closes those descriptors
+/// before user code runs. "{libexec}" stands for the directory of cuttle's own helper programs (the C#
+/// script host; `lib/cuttle` beside cuttle's `bin`, or $CUTTLE_LIBEXEC_DIR).
 struct launch_plan {
   struct file {
     std::string name;
     std::string content;
+    bool inherited = false;  ///< handed over as a descriptor instead of written into the directory
   };
   std::vector<file> files;
   std::vector<std::string> argv;
@@ -65,6 +70,12 @@ struct launch_plan {
   /// them is replaced (a path or an argument may well contain "{dir}").
   std::size_t verbatim_from = 0;
 };
+
+/// The descriptor the child inherits its first inherited file as (the channel is descriptor 3).
+inline constexpr int first_inherited_fd = 4;
+
+/// The placeholder for inherited file `name` in a launch plan's argv: "{fd:NAME}".
+std::string inherited_placeholder(std::string_view name);
 
 /// The launch plan for `script` (an absolute path) with `args` in `l`. `vars` supplies the script modules
 /// (`Octopus.Script.Module[Name]`, with `Octopus.Script.Module.Language[Name]`).
