@@ -63,7 +63,7 @@ std::optional<cuttle::runner::log_format> log_format_of(const cuttle::cli::cli_o
 
 int run(const cuttle::cli::cli_options& o) {
   using namespace cuttle;
-  engine::variables vars;
+  engine::variables& vars = runner::process_lifetime_variables();
   std::vector<std::string> errors;
   if (!runner::load_variable_sources(o.sources, vars, errors)) {
     for (const auto& e : errors) print_err(e, vars.sensitive_values());

@@ -685,7 +685,7 @@ int run_script(const script_run_options& o) {
   const auto language = choose_language(o);
   if (!language) return run_exit::usage;
 
-  engine::variables vars;
+  engine::variables& vars = process_lifetime_variables();
   std::vector<std::string> errors;
   if (!load_variable_sources(o.sources, vars, errors)) {
     const auto secrets = vars.sensitive_values();

@@ -11,7 +11,9 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <memory>
+#include <mutex>
 
 #include "cuttle/engine/masker.hpp"
 #include "cuttle/engine/memory.hpp"
@@ -44,6 +46,13 @@ void prepare_heap_for(std::size_t file_size) {
 }
 
 }  // namespace
+
+engine::variables& process_lifetime_variables() {
+  static std::mutex lock;
+  static auto* const kept = new std::deque<engine::variables>();  // never freed, always reachable
+  const std::lock_guard<std::mutex> hold(lock);
+  return kept->emplace_back();
+}
 
 bool load_variable_sources(const std::vector<variable_source>& sources, engine::variables& vars,
                            std::vector<std::string>& errors) {

@@ -27,6 +27,12 @@ struct variable_source {
 bool load_variable_sources(const std::vector<variable_source>& sources, engine::variables& vars,
                            std::vector<std::string>& errors);
 
+/// A fresh, empty dictionary that lives until the process exits and is never destroyed. The CLI loads into
+/// one: freeing tens of thousands of values one by one just before the process ends is work for nothing
+/// (about a quarter of `cuttle eval`'s time with the 13 MB bigvars file). The dictionaries stay reachable,
+/// so leak checkers do not report them. For the commands of a process, not for a long-running host.
+engine::variables& process_lifetime_variables();
+
 /// Replaces every occurrence of each secret in `text` with `********` (longest secrets first).
 std::string mask_secrets(std::string_view text, const std::vector<std::string>& secrets);
 
