@@ -18,6 +18,8 @@
  * freed. */
 
 #include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -90,6 +92,35 @@ static void store(HASH_TABLE* table, const char* prefix, const char* key, const 
   assoc_insert(table, owned, (char*)value);
 }
 
+/* Before a large payload is copied onto Bash's heap (glibc's malloc): lets the heap grow once, by about
+   twice the payload, in transparent huge pages, instead of a 4 KiB page fault at a time (3,300 of them
+   for the 13 MB bigvars payload). The trim and mmap thresholds are back at glibc's defaults afterwards,
+   so the script's own memory behaves as usual. Best effort: a failed call changes only the speed. */
+static void prepare_heap(size_t payload) {
+  const size_t large = (size_t)4 << 20;
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  if (payload < large || payload > ((size_t)1 << 30)) return;
+  const size_t grow = payload * 2;
+  mallopt(M_TRIM_THRESHOLD, (int)(grow * 2));
+  mallopt(M_MMAP_THRESHOLD, (int)(grow * 2));
+  mallopt(M_TOP_PAD, (int)grow);
+  const uintptr_t before = (uintptr_t)sbrk(0);
+  void* volatile probe = malloc(payload);
+  free(probe);
+  const uintptr_t after = (uintptr_t)sbrk(0);
+  const uintptr_t low = (before + huge - 1) & ~(huge - 1);
+  const uintptr_t high = after & ~(huge - 1);
+  if (before != (uintptr_t)-1 && high > low && high - low < grow * 4) madvise((void*)low, high - low, MADV_HUGEPAGE);
+  mallopt(M_TOP_PAD, 128 * 1024);
+}
+
+/* After loading: glibc's default thresholds again (mallopt had turned their dynamic adjustment off). */
+static void restore_heap(size_t payload) {
+  if (payload < ((size_t)4 << 20) || payload > ((size_t)1 << 30)) return;
+  mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
 static int load_channel_builtin(WORD_LIST* list) {
   if (list == NULL || list->next == NULL ||
       (list->next->next != NULL && list->next->next->next != NULL)) {
@@ -139,6 +170,7 @@ static int load_channel_builtin(WORD_LIST* list) {
     release(data, size, mapped);
     return PAYLOAD_INVALID;
   }
+  prepare_heap(size);
   for (const char* p = data + sizeof magic; p < data + size;) {
     const char* name = p;
     const char* value = name + strlen(name) + 1;
@@ -147,6 +179,7 @@ static int load_channel_builtin(WORD_LIST* list) {
     store(map, "=", name, value);
     if (parameters != NULL && *name != '\0') store(parameters, "", name, value);
   }
+  restore_heap(size);
   release(data, size, mapped);
   return EXECUTION_SUCCESS;
 }
