@@ -335,6 +335,27 @@ TEST(bash_channel, missing_channel_means_no_variables_and_a_bad_one_fails) {
 // The channel is read by cuttle's loadable builtin when this Bash can load it, and by mapfile when the
 // loader is missing or cannot be loaded; the script sees exactly the same variables either way, through
 // get_octopusvariable and octopus_parameters, and the loader is gone before the script starts.
+// A payload of 4 MB or more makes the loader grow Bash's heap in huge pages first; the values must come
+// through intact, and the script's own allocations afterwards must still work.
+TEST(bash_channel, a_large_payload_loads_intact) {
+  REQUIRE_BASH();
+  variables vars;
+  for (int i = 0; i < 100; ++i) {
+    std::string value(60000, static_cast<char>('a' + i % 26));
+    value += "#" + std::to_string(i);
+    vars.set("Big" + std::to_string(i), value);
+  }
+  auto r = run_bash(
+      "echo \"$__cuttle_channel_reader\"\n"
+      "for i in 0 37 99; do v=$(get_octopusvariable \"Big$i\"); echo \"${#v} ${v:0:3} ${v: -3}\"; done\n"
+      "big=$(printf 'z%.0s' {1..200000}); echo ${#big}\n",
+      vars);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const bool loader = r.out.starts_with("loader\n");
+  EXPECT_EQ(r.out, std::string(loader ? "loader" : "mapfile") +
+                       "\n60002 aaa a#0\n60003 lll l#37\n60003 vvv v#99\n200000\n");
+}
+
 TEST(bash_channel, the_loader_and_mapfile_give_the_same_variables) {
   REQUIRE_BASH();
   variables vars;
