@@ -353,7 +353,7 @@ TEST(bash_channel, a_large_payload_loads_intact) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const bool loader = r.out.starts_with("loader\n");
   EXPECT_EQ(r.out, std::string(loader ? "loader" : "mapfile") +
-                       "\n60002 aaa a#0\n60003 lll l#37\n60003 vvv v#99\n200000\n");
+                       "\n60002 aaa a#0\n60003 lll #37\n60003 vvv #99\n200000\n");
 }
 
 TEST(bash_channel, the_loader_and_mapfile_give_the_same_variables) {
