@@ -126,9 +126,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(w.find(*value) == std::string::npos);
     // The values of the table are ordinary: in a plain document (printable ASCII and LF; no directives, tags,
     // anchors or aliases) that libfyaml builds, each fits, at worst in the conservative form.
+    // (The warning names the variable, so the name itself may hold those words: it is left out.)
     if (nul == std::string_view::npos && before != nullptr && !has_unprintable(doc) &&
-        doc.find_first_of("\t%!&*") == std::string_view::npos)
-      check(w.find("could not be written") == std::string::npos);
+        doc.find_first_of("\t%!&*") == std::string_view::npos) {
+      std::string rest = w;
+      for (auto at = name.empty() ? std::string::npos : rest.find(name); at != std::string::npos;
+           at = rest.find(name, at))
+        rest.erase(at, name.size());
+      check(rest.find("could not be written") == std::string::npos);
+    }
   }
   if (out.replaced > 0) {
     const auto again = replace_yaml(out.text, none);
