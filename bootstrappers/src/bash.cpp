@@ -29,6 +29,9 @@
 namespace cuttle::bootstrappers::detail {
 namespace {
 
+// Payload size from which the channel loader is used (see bash_plan).
+constexpr std::size_t loader_threshold = std::size_t{16} << 10;
+
 constexpr std::string_view parameters_off = "__cuttle_wants_parameters=0\n";
 constexpr std::string_view parameters_on = "__cuttle_wants_parameters=1\n";
 constexpr std::string_view modules_off = "__cuttle_has_modules=0\n";
@@ -401,8 +404,11 @@ launch_plan bash_plan(const std::string& script, const std::vector<std::string>&
     return inherited ? inherited_placeholder(name) : "{dir}/" + std::string(name);
   };
   plan.files.insert(plan.files.begin(), {std::string(bash_bootstrap_name), std::move(boot), inherited});
+  // A small payload is read faster by mapfile than the loader can be loaded (dlopen, relocations).
+  std::size_t payload = 0;
+  for (const auto& v : vars.entries()) payload += v.name.size() + (v.value ? v.value->size() : 0) + 2;
   std::string loader;
-  if (!bash_channel_loader.empty()) {
+  if (!bash_channel_loader.empty() && payload >= loader_threshold) {
     plan.files.push_back({std::string(bash_loader_name), std::string(bash_channel_loader), inherited});
     loader = path_of(bash_loader_name);
   }

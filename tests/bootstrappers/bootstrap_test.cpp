@@ -119,6 +119,21 @@ TEST(plans, bash_plan_runs_the_bootstrap_with_the_script_and_arguments) {
   }
 }
 
+TEST(plans, bash_plan_brings_the_loader_only_for_a_payload_of_16_kib_or_more) {
+  variables small;
+  small.set("Name", std::string(1000, 'x'));
+  EXPECT_EQ(bs::plan_launch(bs::language::bash, "/abs/deploy.sh", {}, small).files.size(), 1u);
+  EXPECT_EQ(bs::plan_launch(bs::language::bash, "/abs/deploy.sh", {}, small).argv[4], "");
+  variables large = small;
+  large.set("Big", std::string(16 << 10, 'y'));
+  const auto plan = bs::plan_launch(bs::language::bash, "/abs/deploy.sh", {}, large);
+  if (plan.files.size() == 1)
+    GTEST_SKIP() << "this build has no Bash channel loader (no bash-builtins headers)";
+  ASSERT_EQ(plan.files.size(), 2u);
+  EXPECT_EQ(plan.files[1].name, "cuttle-channel-loader.so");
+  EXPECT_EQ(plan.argv[4], "{fd:cuttle-channel-loader.so}");
+}
+
 TEST(plans, bash_plan_with_modules_writes_every_file_into_the_directory) {
   variables vars;
   vars.set("Octopus.Script.Module[Tools]", "tools() { :; }\n");
