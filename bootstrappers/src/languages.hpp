@@ -28,6 +28,13 @@ inline constexpr std::string_view bash_loader_name = "cuttle-channel-loader.so";
 /// Its bytes, embedded at build time; empty when this build has no loader (no Bash headers).
 extern const std::string_view bash_channel_loader;
 inline constexpr std::string_view python_bootstrap_name = "cuttle-bootstrap.py";
+/// The Python bootstrap itself (python/cuttle_bootstrap.py), which cuttle-bootstrap.py loads, and its
+/// bytecode: the running interpreter's magic number (importlib.util.MAGIC_NUMBER), then the marshalled code.
+inline constexpr std::string_view python_bootstrap_main_name = "cuttle-bootstrap-main.py";
+inline constexpr std::string_view python_bootstrap_code_name = "cuttle-bootstrap-main.pyc";
+/// Their bytes, embedded at build time; the bytecode is empty when the build had no python3.
+extern const std::string_view python_bootstrap_source;
+extern const std::string_view python_bootstrap_code;
 inline constexpr std::string_view csharp_bootstrap_name = "cuttle-bootstrap.csx";
 inline constexpr std::string_view fsharp_bootstrap_name = "cuttle-bootstrap.fsx";
 inline constexpr std::string_view powershell_bootstrap_name = "cuttle-bootstrap.ps1";

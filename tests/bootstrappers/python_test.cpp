@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cuttle/bootstrappers/bootstrap.hpp"
+#include "process.hpp"
 #include "script_child.hpp"
 
 namespace {
@@ -173,6 +176,52 @@ TEST(python_helpers, invalid_utf8_bytes_round_trip) {
   vars.set("Bytes", "\xff\xfe ok \xc3");
   auto r = run_python("set_octopusvariable('Bytes', get_octopusvariable('Bytes'))\n", vars);
   EXPECT_EQ(r.out, "##octopus[setVariable name='Qnl0ZXM=' value='" + base64("\xff\xfe ok \xc3") + "']\n");
+}
+
+// The loader runs the bootstrap from the build's bytecode when the interpreter's magic number matches, and
+// compiles the source otherwise: a foreign magic number, a damaged or a missing .pyc.
+TEST(python_bootstrap, bytecode_is_used_when_its_magic_number_matches_and_the_source_otherwise) {
+  REQUIRE_PYTHON();
+  // Bytecode that is plainly not the bootstrap, with this interpreter's magic number.
+  FILE* pipe = ::popen(
+      "python3 -c \"import importlib.util, marshal, sys; sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER "
+      "+ "
+      "marshal.dumps(compile('print(\\\"from bytecode\\\")', 'x', 'exec')))\"",
+      "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string marker;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) marker.append(buffer, n);
+  ASSERT_EQ(::pclose(pipe), 0);
+  ASSERT_GT(marker.size(), 4u);
+
+  cuttle::test::temp_dir work;
+  const auto script = work.write("script.py", "print(get_octopusvariable('Name'))\n");
+  variables vars;
+  vars.set("Name", "Paul");
+  const auto payload = bs::encode_variables(vars);
+  auto with_code = [&](std::optional<std::string> code) {
+    auto plan = bs::plan_launch(bs::language::python, script, {}, vars);
+    std::erase_if(plan.files, [](const auto& f) { return f.name == "cuttle-bootstrap-main.pyc"; });
+    if (code) plan.files.push_back({"cuttle-bootstrap-main.pyc", *code});
+    return cuttle::test::run_plan(plan, payload.data);
+  };
+  const auto built = bs::plan_launch(bs::language::python, script, {}, vars);
+  if (built.files.size() == 3) {
+    const auto r = cuttle::test::run_plan(built, payload.data);
+    EXPECT_EQ(r.out, "Paul\n") << r.err;  // the build's own bytecode
+  }
+  EXPECT_EQ(with_code(marker).out, "from bytecode\n");
+  std::string foreign = marker;
+  foreign[0] = static_cast<char>(foreign[0] ^ 0x55);
+  std::string damaged = marker.substr(0, 4) + "\xff\x00 not marshal data";
+  for (const auto& code : {std::optional<std::string>(foreign), std::optional<std::string>(damaged),
+                           std::optional<std::string>()}) {
+    const auto r = with_code(code);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "Paul\n") << r.err;
+    EXPECT_EQ(r.err, "");
+  }
 }
 
 TEST(python_channel, descriptor_is_closed_and_variable_removed_before_the_script) {
