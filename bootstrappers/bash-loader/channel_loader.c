@@ -12,7 +12,7 @@
  * a byte at a time (about 490 M instructions for the 13 MB bigvars payload, against 27 M here), and Bash's
  * indexed arrays are linked lists, so each probe of the binary search walks the list: thousands of node
  * hops per lookup with 20,000 variables, where an associative array is one hash lookup. The bootstrap
- * loads this with `enable -f` when cuttle has written it beside the bootstrap, deletes it again once it
+ * loads this with `enable -f` from the path cuttle passes (an inherited memfd), deletes it again once it
  * has run, and falls back to mapfile when it cannot be loaded (another Bash version, a noexec temporary
  * directory). Nothing of the payload stays outside the arrays: a read buffer is cleared before it is
  * freed. */

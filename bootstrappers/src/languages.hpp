@@ -23,7 +23,7 @@ std::vector<script_module> script_modules(const engine::variables& vars, languag
 /// The file name of the bootstrap in the private directory. The '-' keeps it from ever being a module
 /// name (module stems hold only letters, digits and '_') or an importable Python module.
 inline constexpr std::string_view bash_bootstrap_name = "cuttle-bootstrap.sh";
-/// The Bash channel loader written beside the Bash bootstrap (bootstrappers/bash-loader/).
+/// The Bash channel loader (bootstrappers/bash-loader/), handed to Bash with the bootstrap.
 inline constexpr std::string_view bash_loader_name = "cuttle-channel-loader.so";
 /// Its bytes, embedded at build time; empty when this build has no loader (no Bash headers).
 extern const std::string_view bash_channel_loader;
