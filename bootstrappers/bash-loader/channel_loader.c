@@ -13,8 +13,8 @@
  * indexed arrays are linked lists, so each probe of the binary search walks the list: thousands of node
  * hops per lookup with 20,000 variables, where an associative array is one hash lookup. The bootstrap
  * loads this with `enable -f` from the path cuttle passes (an inherited memfd), deletes it again once it
- * has run, and falls back to mapfile when it cannot be loaded (another Bash version, a noexec temporary
- * directory). Nothing of the payload stays outside the arrays: a read buffer is cleared before it is
+ * has run, and falls back to mapfile when it cannot be loaded (another Bash version, a system that
+ * forbids executable memfds). cuttle sends it only for a payload of 16 KiB or more. Nothing of the payload stays outside the arrays: a read buffer is cleared before it is
  * freed. */
 
 #include <errno.h>
