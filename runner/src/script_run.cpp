@@ -572,6 +572,9 @@ script_execution_result execute_script(const script_execution& o, const engine::
   // Files on disk go into a private directory, created only when there is one; inherited ones become
   // sealed memfds.
   private_dir dir;
+  auto need_dir = [&dir]() -> std::optional<std::string> {
+    return dir.path().empty() ? dir.create() : std::nullopt;
+  };
   std::vector<unique_fd> inherited;
   std::vector<std::pair<std::string, std::string>> placeholders;
   for (const auto& f : plan.files) {
@@ -585,9 +588,7 @@ script_execution_result execute_script(const script_execution& o, const engine::
                                 "/dev/fd/" + std::to_string(bs::first_inherited_fd + inherited.size() - 1));
       continue;
     }
-    if (dir.path().empty()) {
-      if (auto err = dir.create()) return fail(run_exit::usage, *err);
-    }
+    if (auto err = need_dir()) return fail(run_exit::usage, *err);
     if (auto err = write_new_private_file(dir.path() + "/" + f.name, f.content))
       return fail(run_exit::usage, *err);
   }
@@ -596,8 +597,8 @@ script_execution_result execute_script(const script_execution& o, const engine::
     bool from_libexec = false;
     a = replace_libexec(std::move(a), from_libexec);
     for (const auto& [placeholder, path] : placeholders) a = replace_all(std::move(a), placeholder, path);
-    if (a.find("{dir}") != std::string::npos && dir.path().empty()) {
-      if (auto err = dir.create()) return fail(run_exit::usage, *err);
+    if (a.find("{dir}") != std::string::npos) {
+      if (auto err = need_dir()) return fail(run_exit::usage, *err);
     }
     a = replace_all(std::move(a), "{dir}", dir.path());
     // A helper program of cuttle's own (the C# script host) that is not there: say how to get it.
