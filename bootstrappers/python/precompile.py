@@ -8,6 +8,7 @@ magic number, and compiles SOURCE otherwise (bootstrappers/src/python.cpp).
 """
 import importlib.util
 import marshal
+import os
 import sys
 
 
@@ -19,7 +20,6 @@ def main():
     data = importlib.util.MAGIC_NUMBER + marshal.dumps(code)
     with open(output_path + '.tmp', 'wb') as output:
         output.write(data)
-    import os
     os.replace(output_path + '.tmp', output_path)
 
 
