@@ -319,6 +319,14 @@ TEST(structured_json, numbers_with_trailing_text_or_beyond_double_are_strings) {
   EXPECT_EQ(out.text, R"({"a":"1 // c","b":"1 2","c":"1e5}","d":"1e400","e":-0.2e-400,"f":"9e308"})");
 }
 
+TEST(structured_json, numbers_beyond_double_in_a_replacement_value_are_strings) {
+  // Found by the structured_json fuzzer: nlohmann/json (like other strict readers) rejects 367e5555554674.
+  const auto out =
+      json(R"({"a":[],"b":{}})", {{"a", "367e5555554674"}, {"b", R"({"k":[1e400,-2E+999,1e-400,5]})"}});
+  EXPECT_EQ(out.text, R"({"a":"367e5555554674","b":{"k":["1e400","-2E+999",1e-400,5]}})");
+  EXPECT_TRUE(nlohmann::json::accept(out.text));
+}
+
 TEST(structured_json, replacement_objects_are_written_as_strict_json) {
   const auto out = json(R"({"a":{}})", {{"a", "{\"k\":\"x\xFF\ty\\ude00\\ud83d\\ude00\\ud800\"}"}});
   EXPECT_EQ(out.text, "{\"a\":{\"k\":\"x\xEF\xBF\xBD\\ty\\ufffd\\ud83d\\ude00\\ufffd\"}}");
@@ -596,6 +604,21 @@ TEST(structured_yaml, block_scalars_become_literal_blocks_at_the_same_indentatio
   EXPECT_EQ(v["a"]["folded"], "x\ny");
   EXPECT_EQ(v["a"]["empty"], "e\n\n");
   EXPECT_EQ(v["last"], "x");
+}
+
+TEST(structured_yaml, a_comment_glued_to_a_block_header_gets_a_space) {
+  // libfyaml reads "|+6#" as a header and a comment; the new header keeps the comment, after a space.
+  // (Found by the structured_yaml fuzzer.)
+  const std::string doc = "      a: |+6# c";
+  const auto out = yaml(doc, {{"a", "x"}});
+  ASSERT_TRUE(out.parsed);
+  EXPECT_TRUE(out.warnings.empty()) << out.warnings.front();
+  EXPECT_EQ(out.replaced, 1U);
+  EXPECT_EQ(out.text, "      a: |- # c\n            x");  // where the indicator put the content
+  EXPECT_EQ(yaml_doc(out.text)["a"], "x");
+  const auto quoted = yaml(doc, {{"a", " lead"}});
+  EXPECT_EQ(quoted.text, "      a: \" lead\" # c");
+  EXPECT_EQ(yaml_doc(quoted.text)["a"], " lead");
 }
 
 TEST(structured_yaml, block_scalars_fall_back_to_double_quotes) {

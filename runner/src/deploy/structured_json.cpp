@@ -665,6 +665,9 @@ std::string write_tokens(std::string_view src, const std::vector<token>& tokens,
       case token_kind::string:
         out += clean_string_token(tok);
         break;
+      case token_kind::number:  // too large for a double: many readers reject it, so it is kept as text
+        out += overflows_double(tok) ? json_string(tok) : std::string(tok);
+        break;
       default:
         out += tok;
     }

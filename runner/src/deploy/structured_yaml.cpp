@@ -766,6 +766,9 @@ class finder {
     std::string_view tail = text_.substr(t, eol - t);
     if (tail.find('#') == std::string_view::npos) tail = {};
     node.header_tail = std::string(tail);
+    // libfyaml accepts a comment right after the indicators ("|+6# c"); YAML requires a space before it, and
+    // the forms written here (a new header, or a quoted scalar) would not parse without one.
+    if (node.header_tail.starts_with('#')) node.header_tail.insert(0, 1, ' ');
   }
 
   void on_collection_end(fy_event* e, const fy_mark* end) {
