@@ -92,6 +92,11 @@ constexpr std::size_t dense_budget_entries = std::size_t{1} << 18;
 // about a third of the instructions of building the masker, and starting a thread costs about 50 µs.
 constexpr std::size_t parallel_forms_min = 256;
 
+// The verifier compares a candidate position with every pattern that shares its key (first 8 or 4 bytes):
+// at most this many, so a position costs a bounded number of comparisons. Secrets that share long prefixes
+// (tokens of one issuer, "xoxb-<team>-...") exceed it; their maskers use the trie for everything.
+constexpr std::uint32_t max_bucket = 8;
+
 // Tables of at least this many bytes get memory of their own, in 2 MiB huge pages (below).
 constexpr std::size_t huge_table_bytes = std::size_t{1} << 20;
 constexpr std::size_t small_page_bytes = 4096;
@@ -182,9 +187,10 @@ std::uint32_t load4(const unsigned char* p) {
   return w;
 }
 
-// A Bloom filter over 4-byte strings: two bits per entry, both taken from one 64-bit product. With about
-// 64 bits per entry a string that was not added passes with probability ~0.1%, so even a 4-gram that is
-// frequent in the text rarely collides.
+// A Bloom filter over 4-byte strings: two bits per entry, both in one 64-bit word chosen by the same 64-bit
+// product, so a test is one memory access (the scan is bound by those). With about 64 bits per entry a
+// string that was not added passes with probability ~0.2%, so even a 4-gram that is frequent in the text
+// rarely collides.
 class bloom4 {
  public:
   void reset(std::size_t entries) {
@@ -192,20 +198,20 @@ class bloom4 {
     table_.assign((std::size_t{1} << bits_) / 64, 0);
   }
   void add(std::uint32_t w) {
-    const auto [a, b] = positions(w);
-    table_[a >> 6] |= std::uint64_t{1} << (a & 63);
-    table_[b >> 6] |= std::uint64_t{1} << (b & 63);
+    const std::uint64_t h = w * 0x9E3779B97F4A7C15ull;
+    table_[word(h)] |= mask(h);
   }
   bool test(std::uint32_t w) const {
-    const auto [a, b] = positions(w);
-    return (table_[a >> 6] >> (a & 63)) & (table_[b >> 6] >> (b & 63)) & 1;
+    const std::uint64_t h = w * 0x9E3779B97F4A7C15ull;
+    const std::uint64_t m = mask(h);
+    return (table_[word(h)] & m) == m;
   }
 
  private:
-  std::pair<std::uint32_t, std::uint32_t> positions(std::uint32_t w) const {
-    const std::uint64_t h = w * 0x9E3779B97F4A7C15ull;
-    return {static_cast<std::uint32_t>(h >> (64 - bits_)),
-            static_cast<std::uint32_t>(h >> (64 - 2 * bits_)) & ((std::uint32_t{1} << bits_) - 1)};
+  std::size_t word(std::uint64_t h) const { return static_cast<std::size_t>(h >> (64 - (bits_ - 6))); }
+  static std::uint64_t mask(std::uint64_t h) {
+    // Bits below the word's (at most 18 from the top) and above the low ones, which a product mixes least.
+    return (std::uint64_t{1} << ((h >> 34) & 63)) | (std::uint64_t{1} << ((h >> 40) & 63));
   }
   std::vector<std::uint64_t> table_;
   std::uint32_t bits_ = 12;
@@ -260,18 +266,28 @@ class pattern_list {
 
 class mask_automaton {
  public:
-  /// `patterns`: sorted, without duplicates.
+  /// `patterns`: sorted, without duplicates. Copied: the automaton does not refer to them afterwards.
   explicit mask_automaton(const std::vector<std::string_view>& patterns);
 
   std::size_t pattern_count() const { return pattern_count_; }
   std::size_t longest() const { return longest_; }
   /// Bytes the text read so far must keep unreleased in `state`.
-  std::uint32_t hold(std::uint32_t state) const { return nodes_[state].hold; }
+  std::uint32_t hold(std::uint32_t state) const { return trie().nodes[state].hold; }
 
   /// Reads `n` bytes at stream offset `base`, continuing from `state`, and adds every occurrence to
-  /// `spans` (merged, in stream offsets).
+  /// `spans` (merged, in stream offsets). Builds the trie on first use.
   void scan(std::uint32_t& state, const char* text, std::size_t n, std::uint64_t base,
             std::vector<mask_span>& spans) const;
+
+  /// True when `find_starts` can be used: every pattern has at least 4 bytes and no more than
+  /// `max_bucket` patterns share a key (their first 8 bytes, or 4 when some pattern is shorter than 8).
+  bool verifiable() const { return verifiable_; }
+  /// Adds to `spans` the occurrences that start in [from, to) of `text` (n bytes, at stream offset `base`),
+  /// in order of their start, without the trie: positions that pass the prefilter are looked up by key
+  /// and compared with the few patterns that have it. Requires `verifiable()`. An occurrence must lie
+  /// within the n bytes to be found.
+  void find_starts(const char* text, std::size_t from, std::size_t to, std::size_t n, std::uint64_t base,
+                   std::vector<mask_span>& spans) const;
 
  private:
   // A state's children are consecutive states. `cls` stays in the node (rather than in an array of its
@@ -285,21 +301,48 @@ class mask_automaton {
     std::uint8_t cls = 0;  // class of the byte that leads here
   };
 
-  std::uint32_t next(std::uint32_t s, std::uint8_t cls) const;
+  // The Aho–Corasick automaton proper. Built on first use (`trie()`): a masker that only masks whole texts
+  // or files of a verifiable pattern set never needs it, and it is most of the cost of building one.
+  struct trie_tables {
+    std::uint32_t next(std::uint32_t s, std::uint8_t cls) const;
+
+    std::array<std::uint8_t, 256> class_of{};
+    std::uint32_t classes = 1;
+    table<node> nodes;
+    // Rows of `classes` entries for states [0, dense_count). Every entry is written by build_trie, so the
+    // table is allocated without being zeroed first.
+    table<std::uint32_t> dense;
+    std::uint32_t dense_count = 0;
+  };
+
+  // The patterns that share a key: sorted patterns [lo, hi). An empty slot has hi == 0.
+  struct bucket {
+    std::uint64_t key = 0;
+    std::uint32_t lo = 0;
+    std::uint32_t hi = 0;
+  };
+
+  std::string_view pattern(std::size_t k) const {
+    return {bytes_.data() + starts_[k], starts_[k + 1] - starts_[k]};
+  }
+  const trie_tables& trie() const;
+  void build_trie() const;
+  std::uint64_t key_at(const unsigned char* p) const;
+  const bucket* find_bucket(std::uint64_t key) const;
   bool gram_passes(const unsigned char* p) const;
   /// First position in [from, n - q] whose q bytes pass the table (they may begin a pattern), or the start
   /// of the tail of the last q - 1 positions (never before `from`) when there is none.
   std::size_t next_candidate(const unsigned char* t, std::size_t from, std::size_t n) const;
 
-  std::array<std::uint8_t, 256> class_of_{};
-  std::uint32_t classes_ = 1;
-  table<node> nodes_;
-  // Rows of `classes_` entries for states [0, dense_count_). Every entry is written by the constructor, so
-  // the table is allocated without being zeroed first.
-  table<std::uint32_t> dense_;
-  std::uint32_t dense_count_ = 0;
+  // The sorted patterns, one after another: pattern k is bytes_[starts_[k], starts_[k + 1]).
+  std::string bytes_;
+  std::vector<std::uint32_t> starts_;
   std::size_t pattern_count_ = 0;
   std::size_t longest_ = 0;
+
+  mutable std::once_flag trie_once_;
+  mutable std::unique_ptr<const trie_tables> trie_;
+
   std::uint32_t gram_ = 1;  // q: 4, 2 or 1
   // q = 4: `first_` holds every pattern's first 4 bytes. With window w = min(shortest pattern, 8) > 4,
   // `block_` holds the 4-grams at offsets 0..w-4 of every pattern, so one test at position p rules out
@@ -308,112 +351,36 @@ class mask_automaton {
   bloom4 block_;
   std::uint32_t window_ = 4;
   std::vector<std::uint64_t> exact_bits_;  // q = 2 or 1: exact table of first bytes
+
+  // The verifier's index: buckets by key, open addressing over a power-of-two table.
+  bool verifiable_ = false;
+  std::uint32_t key_bytes_ = 4;  // 8 when every pattern has at least 8 bytes
+  std::uint32_t bucket_bits_ = 0;
+  std::vector<bucket> buckets_;
 };
 
 mask_automaton::mask_automaton(const std::vector<std::string_view>& patterns) {
   pattern_count_ = patterns.size();
-  nodes_.emplace_back();  // the root
-  if (patterns.empty()) {
-    dense_.assign(1, 0);
-    dense_count_ = 1;
-    return;
-  }
   if (patterns.size() >= std::numeric_limits<std::uint32_t>::max()) {
     throw std::length_error("masker: too many patterns");
   }
-
-  // Byte classes: one per byte some pattern uses, class 0 for all the others (they lead to the root).
-  // The number of trie states is known in advance from the sorted patterns: each adds its bytes after the
-  // prefix it shares with the one before it. Reserving it exactly means the node array is never copied.
-  std::array<bool, 256> used{};
-  std::size_t shortest = std::numeric_limits<std::size_t>::max();
-  std::size_t states = 1;
+  // The patterns are kept, one after another.
+  std::size_t total = 0;
+  for (const auto& p : patterns) total += p.size();
+  if (total >= std::numeric_limits<std::uint32_t>::max())
+    throw std::length_error("masker: patterns too long");
+  bytes_.reserve(total);
+  starts_.reserve(patterns.size() + 1);
+  std::size_t shortest = patterns.empty() ? 0 : std::numeric_limits<std::size_t>::max();
   for (std::size_t k = 0; k < patterns.size(); ++k) {
     const std::string_view p = patterns[k];
+    starts_.push_back(static_cast<std::uint32_t>(bytes_.size()));
+    bytes_.append(p);
     longest_ = std::max(longest_, p.size());
     shortest = std::min(shortest, p.size());
-    for (const char c : p) used[static_cast<unsigned char>(c)] = true;
-    std::size_t shared = 0;
-    if (k > 0) {
-      const std::string_view q = patterns[k - 1];  // a proper prefix of p, or different within both
-      shared =
-          static_cast<std::size_t>(std::mismatch(q.begin(), q.end(), p.begin(), p.end()).first - q.begin());
-    }
-    states += p.size() - shared;
   }
-  if (states + 256 >= std::numeric_limits<std::uint32_t>::max()) {
-    throw std::length_error("masker: patterns too long");
-  }
-  const auto used_count = static_cast<std::uint32_t>(std::count(used.begin(), used.end(), true));
-  if (used_count == 256) {
-    for (std::uint32_t b = 0; b < 256; ++b) class_of_[b] = static_cast<std::uint8_t>(b);
-    classes_ = 256;
-  } else {
-    std::uint32_t next_class = 1;
-    for (std::uint32_t b = 0; b < 256; ++b) {
-      class_of_[b] = used[b] ? static_cast<std::uint8_t>(next_class++) : 0;
-    }
-    classes_ = next_class;
-  }
-
-  // The trie, breadth first: node u stands for the patterns [lo, hi) that share its text (depth bytes).
-  // Patterns are sorted, so the one equal to that text comes first and the children's ranges are
-  // consecutive runs of the byte at `depth`. While the trie is built, `hold` holds the node's depth.
-  // The nodes waiting in the queue have disjoint, non-empty ranges, so there are never more of them than
-  // patterns, and their ranges fit in a ring of that size (rounded up to a power of two) instead of an
-  // array over all states.
-  struct pattern_range {
-    std::uint32_t lo, hi;
-  };
-  nodes_.reserve(states);
-  const std::size_t ring_mask = std::bit_ceil(patterns.size() + 1) - 1;
-  std::vector<pattern_range> ranges(ring_mask + 1);
-  ranges[0] = {0, static_cast<std::uint32_t>(patterns.size())};
-  for (std::size_t u = 0; u < nodes_.size(); ++u) {
-    auto [lo, hi] = ranges[u & ring_mask];
-    const std::uint32_t d = nodes_[u].hold;
-    if (lo < hi && patterns[lo].size() == d) {
-      nodes_[u].match = d;
-      ++lo;
-    }
-    const std::size_t first = nodes_.size();
-    nodes_[u].first_child = static_cast<std::uint32_t>(first);
-    while (lo < hi) {
-      const char b = patterns[lo][d];
-      std::uint32_t end = lo + 1;
-      while (end < hi && patterns[end][d] == b) ++end;
-      ranges[nodes_.size() & ring_mask] = {lo, end};
-      nodes_.push_back({.hold = d + 1, .cls = class_of_[static_cast<unsigned char>(b)]});
-      lo = end;
-    }
-    nodes_[u].children = static_cast<std::uint16_t>(nodes_.size() - first);
-  }
-  ranges = {};
-  const std::size_t count = nodes_.size();
-
-  // Failure links, dense rows, hold and match, in breadth-first order: a state's failure target is
-  // shallower, so it is complete before the state is. Each dense row starts as a copy of its failure
-  // target's (the root's starts all zero), so every entry is written once.
-  dense_count_ =
-      static_cast<std::uint32_t>(std::min(count, std::max<std::size_t>(1, dense_budget_entries / classes_)));
-  dense_.resize(std::size_t{dense_count_} * classes_);  // not zeroed: every entry is written once
-  std::fill_n(dense_.begin(), classes_, 0);
-  for (std::size_t u = 0; u < count; ++u) {
-    node& nd = nodes_[u];
-    const std::uint32_t children_end = nd.first_child + nd.children;
-    if (u != 0) {
-      if (nd.children == 0) nd.hold = nodes_[nd.fail].hold;  // otherwise its depth, as set above
-      if (nd.match == 0) nd.match = nodes_[nd.fail].match;
-    }
-    for (std::uint32_t v = nd.first_child; v < children_end; ++v) {
-      nodes_[v].fail = u == 0 ? 0 : next(nd.fail, nodes_[v].cls);
-    }
-    if (u < dense_count_) {
-      std::uint32_t* row = &dense_[u * classes_];
-      if (u != 0) std::copy_n(&dense_[std::size_t{nd.fail} * classes_], classes_, row);
-      for (std::uint32_t v = nd.first_child; v < children_end; ++v) row[nodes_[v].cls] = v;
-    }
-  }
+  starts_.push_back(static_cast<std::uint32_t>(bytes_.size()));
+  if (patterns.empty()) return;
 
   // The prefilter: q is the largest of 4, 2, 1 that no pattern is shorter than.
   gram_ = shortest >= 4 ? 4 : shortest >= 2 ? 2 : 1;
@@ -440,16 +407,189 @@ mask_automaton::mask_automaton(const std::vector<std::string_view>& patterns) {
       if (gram_ == 2) key |= std::uint32_t{static_cast<unsigned char>(p[1])} << 8;
       exact_bits_[key >> 6] |= std::uint64_t{1} << (key & 63);
     }
+    return;  // too short for the verifier
+  }
+
+  // The verifier's index. Sorted patterns with the same key are consecutive: one bucket per run.
+  key_bytes_ = shortest >= 8 ? 8 : 4;
+  std::vector<bucket> runs;
+  for (std::size_t k = 0; k < patterns.size(); ++k) {
+    const std::uint64_t key = key_at(reinterpret_cast<const unsigned char*>(patterns[k].data()));
+    if (!runs.empty() && runs.back().key == key) {
+      runs.back().hi = static_cast<std::uint32_t>(k + 1);
+      if (runs.back().hi - runs.back().lo > max_bucket) return;  // too many alike: the trie will do
+    } else {
+      runs.push_back({key, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k + 1)});
+    }
+  }
+  // At most 2/3 full, so that a lookup probes few slots.
+  bucket_bits_ = static_cast<std::uint32_t>(std::bit_width(runs.size() + runs.size() / 2));
+  buckets_.assign(std::size_t{1} << bucket_bits_, bucket{});
+  const std::size_t slot_mask = buckets_.size() - 1;
+  for (const bucket& r : runs) {
+    std::size_t i = (r.key * 0x9E3779B97F4A7C15ull) >> (64 - bucket_bits_);
+    while (buckets_[i].hi != 0) i = (i + 1) & slot_mask;
+    buckets_[i] = r;
+  }
+  verifiable_ = true;
+}
+
+std::uint64_t mask_automaton::key_at(const unsigned char* p) const {
+  if (key_bytes_ == 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
+  return load4(p);
+}
+
+const mask_automaton::bucket* mask_automaton::find_bucket(std::uint64_t key) const {
+  const std::size_t slot_mask = buckets_.size() - 1;
+  for (std::size_t i = (key * 0x9E3779B97F4A7C15ull) >> (64 - bucket_bits_);; i = (i + 1) & slot_mask) {
+    const bucket& b = buckets_[i];
+    if (b.hi == 0) return nullptr;
+    if (b.key == key) return &b;
   }
 }
 
-std::uint32_t mask_automaton::next(std::uint32_t s, std::uint8_t cls) const {
+void mask_automaton::find_starts(const char* text, std::size_t from, std::size_t to, std::size_t n,
+                                 std::uint64_t base, std::vector<mask_span>& spans) const {
+  const auto* t = reinterpret_cast<const unsigned char*>(text);
+  to = std::min(to, n);
+  // The prefilter needs look no further than the last start wanted.
+  const std::size_t limit = std::min(n, to + 3);
+  for (std::size_t p = from; p < to; ++p) {
+    p = next_candidate(t, p, limit);
+    if (p >= to || p + key_bytes_ > n) return;  // the tail: too short for any pattern
+    const bucket* b = find_bucket(key_at(t + p));
+    if (b == nullptr) continue;
+    std::size_t best = 0;
+    for (std::uint32_t k = b->lo; k < b->hi; ++k) {
+      const std::string_view pat = pattern(k);
+      if (pat.size() > best && p + pat.size() <= n &&
+          std::memcmp(t + p + key_bytes_, pat.data() + key_bytes_, pat.size() - key_bytes_) == 0) {
+        best = pat.size();
+      }
+    }
+    if (best > 0) add_span(spans, base + p, base + p + best);
+  }
+}
+
+const mask_automaton::trie_tables& mask_automaton::trie() const {
+  std::call_once(trie_once_, [this] { build_trie(); });
+  return *trie_;
+}
+
+void mask_automaton::build_trie() const {
+  auto tr = std::make_unique<trie_tables>();
+  auto& nodes = tr->nodes;
+  auto& dense = tr->dense;
+  nodes.emplace_back();  // the root
+  const std::size_t n = pattern_count_;
+  if (n == 0) {
+    dense.assign(1, 0);
+    tr->dense_count = 1;
+    trie_ = std::move(tr);
+    return;
+  }
+
+  // Byte classes: one per byte some pattern uses, class 0 for all the others (they lead to the root).
+  std::array<bool, 256> used{};
+  for (const char c : bytes_) used[static_cast<unsigned char>(c)] = true;
+  const auto used_count = static_cast<std::uint32_t>(std::count(used.begin(), used.end(), true));
+  if (used_count == 256) {
+    for (std::uint32_t b = 0; b < 256; ++b) tr->class_of[b] = static_cast<std::uint8_t>(b);
+    tr->classes = 256;
+  } else {
+    std::uint32_t next_class = 1;
+    for (std::uint32_t b = 0; b < 256; ++b) {
+      tr->class_of[b] = used[b] ? static_cast<std::uint8_t>(next_class++) : 0;
+    }
+    tr->classes = next_class;
+  }
+  const std::uint32_t classes = tr->classes;
+
+  // The trie, breadth first: node u stands for the patterns [lo, hi) that share its text (depth bytes).
+  // Patterns are sorted, so the one equal to that text comes first and the children's ranges are
+  // consecutive runs of the byte at `depth`. While the trie is built, `hold` holds the node's depth.
+  // The nodes waiting in the queue have disjoint, non-empty ranges, so there are never more of them than
+  // patterns, and their ranges fit in a ring of that size (rounded up to a power of two) instead of an
+  // array over all states. The node array is reserved at its exact size, so it is never copied.
+  struct pattern_range {
+    std::uint32_t lo, hi;
+  };
+  // Each pattern adds its bytes after the prefix it shares with the one before it (fewer states than bytes,
+  // so the count fits: the constructor checked the total).
+  std::size_t states = 1;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::string_view p = pattern(k);
+    std::size_t shared = 0;
+    if (k > 0) {
+      const std::string_view q = pattern(k - 1);  // a proper prefix of p, or different within both
+      shared =
+          static_cast<std::size_t>(std::mismatch(q.begin(), q.end(), p.begin(), p.end()).first - q.begin());
+    }
+    states += p.size() - shared;
+  }
+  nodes.reserve(states);
+  const std::size_t ring_mask = std::bit_ceil(n + 1) - 1;
+  std::vector<pattern_range> ranges(ring_mask + 1);
+  ranges[0] = {0, static_cast<std::uint32_t>(n)};
+  for (std::size_t u = 0; u < nodes.size(); ++u) {
+    auto [lo, hi] = ranges[u & ring_mask];
+    const std::uint32_t d = nodes[u].hold;
+    if (lo < hi && pattern(lo).size() == d) {
+      nodes[u].match = d;
+      ++lo;
+    }
+    const std::size_t first = nodes.size();
+    nodes[u].first_child = static_cast<std::uint32_t>(first);
+    while (lo < hi) {
+      const char b = bytes_[starts_[lo] + d];
+      std::uint32_t end = lo + 1;
+      while (end < hi && bytes_[starts_[end] + d] == b) ++end;
+      ranges[nodes.size() & ring_mask] = {lo, end};
+      nodes.push_back({.hold = d + 1, .cls = tr->class_of[static_cast<unsigned char>(b)]});
+      lo = end;
+    }
+    nodes[u].children = static_cast<std::uint16_t>(nodes.size() - first);
+  }
+  ranges = {};
+  const std::size_t count = nodes.size();
+
+  // Failure links, dense rows, hold and match, in breadth-first order: a state's failure target is
+  // shallower, so it is complete before the state is. Each dense row starts as a copy of its failure
+  // target's (the root's starts all zero), so every entry is written once.
+  tr->dense_count =
+      static_cast<std::uint32_t>(std::min(count, std::max<std::size_t>(1, dense_budget_entries / classes)));
+  dense.resize(std::size_t{tr->dense_count} * classes);  // not zeroed: every entry is written once
+  std::fill_n(dense.begin(), classes, 0);
+  for (std::size_t u = 0; u < count; ++u) {
+    node& nd = nodes[u];
+    const std::uint32_t children_end = nd.first_child + nd.children;
+    if (u != 0) {
+      if (nd.children == 0) nd.hold = nodes[nd.fail].hold;  // otherwise its depth, as set above
+      if (nd.match == 0) nd.match = nodes[nd.fail].match;
+    }
+    for (std::uint32_t v = nd.first_child; v < children_end; ++v) {
+      nodes[v].fail = u == 0 ? 0 : tr->next(nd.fail, nodes[v].cls);
+    }
+    if (u < tr->dense_count) {
+      std::uint32_t* row = &dense[u * classes];
+      if (u != 0) std::copy_n(&dense[std::size_t{nd.fail} * classes], classes, row);
+      for (std::uint32_t v = nd.first_child; v < children_end; ++v) row[nodes[v].cls] = v;
+    }
+  }
+  trie_ = std::move(tr);
+}
+
+std::uint32_t mask_automaton::trie_tables::next(std::uint32_t s, std::uint8_t cls) const {
   for (;;) {
-    if (s < dense_count_) return dense_[std::size_t{s} * classes_ + cls];
-    const node& nd = nodes_[s];
+    if (s < dense_count) return dense[std::size_t{s} * classes + cls];
+    const node& nd = nodes[s];
     const std::uint32_t end = nd.first_child + nd.children;
     for (std::uint32_t v = nd.first_child; v < end; ++v) {
-      if (nodes_[v].cls == cls) return v;
+      if (nodes[v].cls == cls) return v;
     }
     s = nd.fail;
   }
@@ -505,6 +645,7 @@ std::size_t mask_automaton::next_candidate(const unsigned char* t, std::size_t f
 void mask_automaton::scan(std::uint32_t& state, const char* text, std::size_t n, std::uint64_t base,
                           std::vector<mask_span>& spans) const {
   if (pattern_count_ == 0) return;
+  const trie_tables& tr = trie();
   const auto* t = reinterpret_cast<const unsigned char*>(text);
   std::uint32_t s = state;
   std::size_t i = 0;
@@ -513,17 +654,17 @@ void mask_automaton::scan(std::uint32_t& state, const char* text, std::size_t n,
   std::size_t resolved = 0;
   for (;;) {
     for (;;) {
-      const std::uint32_t h = nodes_[s].hold;
+      const std::uint32_t h = tr.nodes[s].hold;
       if (h < gram_ && i >= resolved + h) break;
       if (i == n) {
         state = s;
         return;
       }
-      s = next(s, class_of_[t[i++]]);
-      if (const std::uint32_t m = nodes_[s].match) add_span(spans, base + i - m, base + i);
+      s = tr.next(s, tr.class_of[t[i++]]);
+      if (const std::uint32_t m = tr.nodes[s].match) add_span(spans, base + i - m, base + i);
     }
     // No occurrence starts before `from`: earlier starts were read by the automaton.
-    const std::size_t from = i - nodes_[s].hold;
+    const std::size_t from = i - tr.nodes[s].hold;
     const std::size_t p = next_candidate(t, from, n);
     // Restart at the root: every position in [from, p) failed the table with all q of its bytes present,
     // so nothing can start there. A tail too short for the table is read to the end.
@@ -935,6 +1076,7 @@ const std::vector<std::string>& masker::secrets() const { return state_->secrets
 std::size_t masker::pattern_count() const { return state_->automaton->pattern_count(); }
 std::size_t masker::longest_pattern() const { return state_->automaton->longest(); }
 const mask_options& masker::options() const { return state_->options; }
+bool masker::verifiable() const { return state_->automaton->verifiable(); }
 const detail::mask_automaton& masker::automaton() const { return *state_->automaton; }
 
 std::string masker::mask(std::string_view text) const {
@@ -944,9 +1086,14 @@ std::string masker::mask(std::string_view text) const {
 }
 
 void masker::mask(std::string_view text, std::string& out) const {
-  std::uint32_t s = 0;
   std::vector<detail::mask_span> spans;
-  state_->automaton->scan(s, text.data(), text.size(), 0, spans);
+  const detail::mask_automaton& automaton = *state_->automaton;
+  if (automaton.verifiable()) {
+    automaton.find_starts(text.data(), 0, text.size(), text.size(), 0, spans);
+  } else {
+    std::uint32_t s = 0;
+    automaton.scan(s, text.data(), text.size(), 0, spans);
+  }
   if (spans.empty()) {
     out.append(text);
     return;
@@ -973,6 +1120,10 @@ bool masker::mask_pieces(std::string_view text, const std::function<bool(std::st
   auto find = [&](std::size_t k, std::vector<detail::mask_span>& spans) {
     const std::size_t begin = k * block_size;
     const std::size_t end = std::min(n, begin + block_size);
+    if (a.verifiable()) {
+      a.find_starts(text.data(), begin, end, n, 0, spans);
+      return;
+    }
     std::uint32_t s = 0;
     a.scan(s, text.data() + begin, end - begin, begin, spans);
     if (end < n && a.hold(s) > 0) {
@@ -1099,7 +1250,42 @@ bool masker::mask_pieces(std::string_view text, const std::function<bool(std::st
   return ok;
 }
 
-// --- mask_stream ----------------------------------------------------------------------------------------
+// --- streams --------------------------------------------------------------------------------------------
+
+namespace {
+
+// Releases stream range [held_begin, limit) of the held text followed by `in` (which starts where the held
+// text ends): masked runs as one replacement each, with `in_run` carrying a run across calls. What is
+// after `limit` becomes the held text, and `spans` keeps only the ranges that reach into it.
+void release_held(std::uint64_t limit, std::string_view in, std::string_view replacement, std::string& held,
+                  std::uint64_t& held_begin, bool& in_run, std::vector<detail::mask_span>& spans,
+                  std::string& out) {
+  const std::uint64_t base = held_begin + held.size();  // stream offset of in[0]
+  if (limit <= held_begin) {
+    held.append(in);
+    return;
+  }
+  emit(held_begin, limit, spans, replacement, in_run, out, [&](std::uint64_t a, std::uint64_t b) {
+    if (a < base) {
+      const std::uint64_t e = std::min(b, base);
+      out.append(held, a - held_begin, e - a);
+      a = e;
+    }
+    if (a < b) out.append(in.substr(a - base, b - a));
+  });
+  if (limit >= base) {
+    held.assign(in.substr(limit - base));
+  } else {
+    held.erase(0, limit - held_begin);
+    held.append(in);
+  }
+  held_begin = limit;
+  const auto kept =
+      std::find_if(spans.begin(), spans.end(), [limit](const auto& s) { return s.end > limit; });
+  spans.erase(spans.begin(), kept);
+}
+
+}  // namespace
 
 mask_stream::mask_stream(std::shared_ptr<const masker> m) : masker_(m ? std::move(m) : empty_masker()) {}
 
@@ -1132,30 +1318,48 @@ void mask_stream::finish(std::string& out) {
 }
 
 void mask_stream::release(std::uint64_t limit, std::string_view in, std::string& out) {
-  const std::uint64_t base = held_begin_ + held_.size();  // stream offset of in[0]
-  if (limit <= held_begin_) {
-    held_.append(in);
+  release_held(limit, in, masker_->options().replacement, held_, held_begin_, in_run_, spans_, out);
+}
+
+// --- mask_bulk_stream -----------------------------------------------------------------------------------
+
+mask_bulk_stream::mask_bulk_stream(std::shared_ptr<const masker> m)
+    : masker_(m ? std::move(m) : empty_masker()) {
+  if (!masker_->verifiable()) stream_.emplace(masker_);
+}
+
+void mask_bulk_stream::write(std::string_view in, std::string& out) {
+  if (stream_) {
+    stream_->write(in, out);
     return;
   }
-  emit(held_begin_, limit, spans_, masker_->options().replacement, in_run_, out,
-       [&](std::uint64_t a, std::uint64_t b) {
-         if (a < base) {
-           const std::uint64_t e = std::min(b, base);
-           out.append(held_, a - held_begin_, e - a);
-           a = e;
-         }
-         if (a < b) out.append(in.substr(a - base, b - a));
-       });
-  if (limit >= base) {
-    held_.assign(in.substr(limit - base));
-  } else {
-    held_.erase(0, limit - held_begin_);
-    held_.append(in);
+  // Every start before `limit` is searched now: an occurrence there is at most longest() bytes long, so it
+  // lies within the text written so far. The rest is held.
+  const auto& automaton = masker_->automaton();
+  const std::uint64_t hold = std::max<std::size_t>(automaton.longest(), 1) - 1;
+  const std::uint64_t base = held_begin_ + held_.size();  // stream offset of in[0]
+  const std::uint64_t end = base + in.size();
+  const std::uint64_t limit = std::max(held_begin_, end > hold ? end - hold : 0);
+  if (limit > held_begin_ && !held_.empty()) {
+    scratch_.assign(held_);
+    scratch_.append(in.substr(0, std::min<std::size_t>(in.size(), hold)));
+    automaton.find_starts(scratch_.data(), 0, std::min(base, limit) - held_begin_, scratch_.size(),
+                          held_begin_, spans_);
   }
-  held_begin_ = limit;
-  const auto kept =
-      std::find_if(spans_.begin(), spans_.end(), [limit](const auto& s) { return s.end > limit; });
-  spans_.erase(spans_.begin(), kept);
+  if (limit > base) automaton.find_starts(in.data(), 0, limit - base, in.size(), base, spans_);
+  release_held(limit, in, masker_->options().replacement, held_, held_begin_, in_run_, spans_, out);
+}
+
+void mask_bulk_stream::finish(std::string& out) {
+  if (stream_) {
+    stream_->finish(out);
+    return;
+  }
+  masker_->automaton().find_starts(held_.data(), 0, held_.size(), held_.size(), held_begin_, spans_);
+  release_held(held_begin_ + held_.size(), {}, masker_->options().replacement, held_, held_begin_, in_run_,
+               spans_, out);
+  in_run_ = false;
+  spans_.clear();
 }
 
 }  // namespace cuttle::engine

@@ -1,27 +1,25 @@
-// `cuttle mask`: stdin through the masker to stdout. A regular file of up to 64 MiB is read in (while the
-// masker is built) and masked in blocks on two threads, with clean text written straight from that copy;
-// anything else (a pipe, a terminal, a larger file) goes through one engine::mask_stream and is released
-// as it arrives.
+// `cuttle mask`: stdin through the masker to stdout. A regular file is read in chunks and masked on one
+// thread while another writes (engine::mask_bulk_stream: it holds back a pattern's length at the end of
+// each chunk, which lets the masker skip building its automaton); anything else (a pipe, a terminal) goes
+// through one engine::mask_stream and is released as it arrives.
 // Tested by tests/runner/run_messages_test.cpp (run_mask_command)
 
 #include "cuttle/runner/mask_filter.hpp"
 
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <array>
 #include <cerrno>
-#include <cstdint>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
-#include <optional>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <utility>
 
 #include "cuttle/engine/masker.hpp"
-#include "cuttle/engine/memory.hpp"
 #include "cuttle/runner/files.hpp"
 
 namespace cuttle::runner {
@@ -29,104 +27,150 @@ namespace {
 
 void report(const std::string& message) { write_all(STDERR_FILENO, "cuttle: " + message + "\n"); }
 
-/// Gathers pieces and writes them with writev once enough have come (pieces stay valid until then).
-class gather_writer {
+/// A regular file on `in_fd` is masked on two threads: the caller reads it in 64 KiB chunks and writes the
+/// results, as `cat` would; another thread masks each chunk with a mask_bulk_stream (no automaton to build
+/// when the secrets are verifiable, and latency does not matter for a file). Chunks go round a ring of a
+/// few reused buffers, which stay in the cores' caches: reading the whole file into fresh memory first
+/// cost more in page faults than `cat` takes for the whole job. Returns 0, or 2 after a message (read or
+/// write error; a closed pipe is not an error).
+class file_pipeline {
  public:
-  explicit gather_writer(int fd) : fd_(fd) {}
-  bool add(std::string_view piece) {
-    if (piece.empty()) return true;
-    if (count_ == max_pieces) {
-      if (!flush()) return false;
-    }
-    iov_[count_++] = {const_cast<char*>(piece.data()), piece.size()};
-    bytes_ += piece.size();
-    return bytes_ < flush_bytes || flush();
+  file_pipeline(int in_fd, int out_fd, std::shared_ptr<const engine::masker> m)
+      : in_fd_(in_fd), out_fd_(out_fd), stream_(std::move(m)) {
+    for (slot& s : slots_) s.in.resize(chunk);
   }
-  bool flush() {
-    std::size_t first = 0;
-    while (first < count_) {
-      const ssize_t n = ::writev(fd_, iov_ + first, static_cast<int>(count_ - first));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      auto left = static_cast<std::size_t>(n);
-      while (first < count_ && left >= iov_[first].iov_len) left -= iov_[first++].iov_len;
-      if (left > 0) {
-        iov_[first].iov_base = static_cast<char*>(iov_[first].iov_base) + left;
-        iov_[first].iov_len -= left;
-      }
+
+  int run() {
+    std::jthread worker;
+    try {
+      worker = std::jthread([this] { mask_chunks(); });
+    } catch (const std::system_error&) {
+      return run_alone();
     }
-    count_ = 0;
-    bytes_ = 0;
+    const int code = read_and_write();
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    return code;
+  }
+
+ private:
+  static constexpr std::size_t chunk = std::size_t{64} << 10;
+  static constexpr std::size_t slot_count = 4;
+
+  enum class stage { free, read, masked };
+  struct slot {
+    std::string in;
+    std::size_t size = 0;  // bytes read into `in`; 0 at the end of the input
+    std::string text;      // the masked output
+    stage at = stage::free;
+  };
+
+  /// Reads into `s`; false after reporting an error.
+  bool read_into(slot& s) {
+    ssize_t n;
+    do {
+      n = ::read(in_fd_, s.in.data(), s.in.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      report(std::string("error: cannot read the input: ") + std::strerror(errno));
+      return false;
+    }
+    s.size = static_cast<std::size_t>(n);
     return true;
   }
 
- private:
-  static constexpr std::size_t max_pieces = 64;
-  static constexpr std::size_t flush_bytes = std::size_t{1} << 18;
-  int fd_;
-  iovec iov_[max_pieces]{};
-  std::size_t count_ = 0;
-  std::size_t bytes_ = 0;
-};
-
-/// The rest of a regular file read into private memory, when it is not empty and at most `limit` bytes;
-/// nullopt otherwise (a pipe, a terminal, a larger file: those stream). Read, not mapped: a mapping would
-/// kill the process with SIGBUS if the file were truncated meanwhile (logrotate's copytruncate), and bytes
-/// rewritten in place between the scan and the write would reach the output unscanned. Reading 10 MB takes
-/// a few milliseconds, on another thread while the masker is built.
-class loaded_input {
- public:
-  static constexpr std::size_t limit = std::size_t{64} << 20;
-
-  static std::optional<loaded_input> open(int fd) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    const off_t at = ::lseek(fd, 0, SEEK_CUR);
-    if (at < 0 || at >= st.st_size || static_cast<std::size_t>(st.st_size - at) > limit) return std::nullopt;
-    loaded_input in;
-    in.size_ = static_cast<std::size_t>(st.st_size - at);
-    in.data_ = std::make_unique_for_overwrite<char[]>(in.size_);
-    // Transparent huge pages for the copy: 4 KiB pages would cost a fault each (2,700 for 10.8 MB, more
-    // system time than the whole of `cat`). Advice for the whole huge pages inside it; failure is harmless.
-    engine::advise_huge_pages(in.data_.get(), in.size_);
-    std::size_t got = 0;
-    while (got < in.size_) {
-      const ssize_t n = ::read(fd, in.data_.get() + got, in.size_ - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        // Nothing consumed that the streaming path could not read again.
-        if (::lseek(fd, at, SEEK_SET) < 0) break;
-        return std::nullopt;
-      }
-      if (n == 0) break;  // the file shrank: mask what there is
-      got += static_cast<std::size_t>(n);
+  void mask(slot& s) {
+    s.text.clear();
+    if (s.size > 0) {
+      stream_.write(std::string_view(s.in.data(), s.size), s.text);
+    } else {
+      stream_.finish(s.text);
     }
-    in.size_ = got;
-    return in;
   }
-  std::string_view text() const { return {data_.get(), size_}; }
 
- private:
-  loaded_input() = default;
-  std::unique_ptr<char[]> data_;
-  std::size_t size_ = 0;
+  // The caller's part: writes masked chunks in order as soon as they are ready, and reads ahead into free
+  // slots while there is nothing to write.
+  int read_and_write() {
+    std::size_t next_read = 0;
+    std::size_t next_write = 0;
+    bool at_end = false;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      slot& w = slots_[next_write % slot_count];
+      slot& r = slots_[next_read % slot_count];
+      if (w.at == stage::masked) {
+        lock.unlock();
+        if (!write_all(out_fd_, w.text)) return errno == EPIPE ? 0 : 2;
+        const bool last = w.size == 0;
+        lock.lock();
+        w.at = stage::free;
+        ++next_write;
+        if (last) return 0;
+      } else if (!at_end && r.at == stage::free) {
+        lock.unlock();
+        if (!read_into(r)) return 2;
+        at_end = r.size == 0;
+        lock.lock();
+        r.at = stage::read;
+        ++next_read;
+        changed_.notify_all();
+      } else {
+        changed_.wait(lock);
+      }
+    }
+  }
+
+  // The other thread's part: masks the chunks in order.
+  void mask_chunks() {
+    for (std::size_t k = 0;; ++k) {
+      slot& s = slots_[k % slot_count];
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return stopping_ || s.at == stage::read; });
+        if (stopping_) return;
+      }
+      mask(s);
+      const bool last = s.size == 0;  // read before the slot is handed back: it may be refilled at once
+      {
+        const std::lock_guard lock(mutex_);
+        s.at = stage::masked;
+      }
+      changed_.notify_all();
+      if (last) return;
+    }
+  }
+
+  int run_alone() {  // no second thread to be had
+    slot& s = slots_[0];
+    for (;;) {
+      if (!read_into(s)) return 2;
+      mask(s);
+      if (!write_all(out_fd_, s.text)) return errno == EPIPE ? 0 : 2;
+      if (s.size == 0) return 0;
+    }
+  }
+
+  int in_fd_;
+  int out_fd_;
+  engine::mask_bulk_stream stream_;
+  std::array<slot, slot_count> slots_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stopping_ = false;
 };
+
+bool is_regular_file(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 }  // namespace
 
 int mask_filter(const std::vector<variable_source>& sources, const std::vector<std::string>& masks, int in_fd,
                 int out_fd) {
-  // A regular file of up to 64 MiB is all there: it is read in (on another thread, while the masker is
-  // built), masked in blocks on both cores, and clean text is written from that copy. It is masked as it
-  // was when it was read: what is appended later is not read.
-  std::optional<loaded_input> loaded;
-  std::jthread reader;
-  try {
-    reader = std::jthread([&loaded, in_fd] { loaded = loaded_input::open(in_fd); });
-  } catch (const std::system_error&) {
-    loaded = loaded_input::open(in_fd);  // no thread to be had: read it here
-  }
-
   engine::variables vars;
   std::vector<std::string> errors;
   if (!load_variable_sources(sources, vars, errors)) {
@@ -140,19 +184,11 @@ int mask_filter(const std::vector<variable_source>& sources, const std::vector<s
   }
   secrets.insert(secrets.end(), masks.begin(), masks.end());
   const auto masker = std::make_shared<const engine::masker>(secrets);
-  if (reader.joinable()) reader.join();
 
-  if (loaded) {
-    gather_writer out(out_fd);
-    const unsigned threads = std::max(1U, std::min(2U, std::thread::hardware_concurrency()));
-    if (!masker->mask_pieces(
-            loaded->text(), [&out](std::string_view piece) { return out.add(piece); }, threads) ||
-        !out.flush()) {
-      return errno == EPIPE ? 0 : 2;
-    }
-    return 0;
-  }
+  // A file is masked as fast as it can be read; what is appended while it is read is masked too.
+  if (is_regular_file(in_fd)) return file_pipeline(in_fd, out_fd, masker).run();
 
+  // A pipe or a terminal: text is released as soon as it cannot be part of a secret.
   engine::mask_stream stream(masker);
   std::string in(std::size_t{256} << 10U, '\0');
   std::string out;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -619,6 +620,96 @@ TEST(masker, short_patterns_use_the_smaller_prefilters) {
     ASSERT_EQ(stream_mask(m, text, {cut}), m->mask(text));
     ASSERT_EQ(stream_mask(n, text, {cut}), n->mask(text));
   }
+}
+
+// Masks `text` with a mask_bulk_stream, cut at `cuts`.
+std::string bulk_mask(const std::shared_ptr<const ce::masker>& m, std::string_view text,
+                      const std::vector<std::size_t>& cuts) {
+  ce::mask_bulk_stream stream(m);
+  std::string out;
+  std::size_t at = 0;
+  for (const std::size_t cut : cuts) {
+    stream.write(text.substr(at, cut - at), out);
+    at = cut;
+  }
+  stream.write(text.substr(at), out);
+  stream.finish(out);
+  return out;
+}
+
+TEST(masker, whole_texts_are_verified_without_the_automaton_when_few_patterns_share_a_key) {
+  // Distinct tokens: every pattern has 8 bytes or more and each key (its first 8 bytes) is rare.
+  const auto distinct = ce::masker::make({"hunter2-pass", "s3cr3t-token", "correct horse"});
+  EXPECT_TRUE(distinct->verifiable());
+  // Nine secrets with the same first 8 bytes: more than a bucket takes, so the automaton does it all.
+  std::vector<std::string> alike;
+  for (char c = '1'; c <= '9'; ++c) alike.push_back(std::string("xoxb-1234-") + c + "abcdef");
+  const auto shared = ce::masker::make(alike, {.encodings = false});
+  EXPECT_FALSE(shared->verifiable());
+  alike.pop_back();
+  EXPECT_TRUE(ce::masker::make(alike, {.encodings = false})->verifiable());
+  // A pattern shorter than 4 bytes: the prefilter is exact on 1 or 2 bytes, and there is no verifier.
+  EXPECT_FALSE(ce::masker::make({"abc"}, {.min_length = 3})->verifiable());
+  // Whichever way, the result is the reference's, one-shot, streamed or in bulk.
+  const std::string text = "xoxb-1234-9abcdefxoxb-1234-1abcdef s3cr3t-tokenhunter2-pass xoxb-1234-5abcde\n";
+  for (const auto& m : {distinct, shared}) {
+    const std::string expected = reference_mask(text, all_forms(*m));
+    EXPECT_EQ(m->mask(text), expected);
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+      ASSERT_EQ(bulk_mask(m, text, {cut}), expected) << cut;
+      ASSERT_EQ(stream_mask(m, text, {cut}), expected) << cut;
+    }
+  }
+  EXPECT_EQ(distinct->mask(text), "xoxb-1234-9abcdefxoxb-1234-1abcdef ******** xoxb-1234-5abcde\n");
+}
+
+TEST(masker, a_bulk_stream_holds_less_than_the_longest_pattern_and_masks_across_writes) {
+  const auto m = ce::masker::make({"hunter2-pass", "s3cr3t-token"});
+  ASSERT_TRUE(m->verifiable());
+  ce::mask_bulk_stream stream(m);
+  std::string out;
+  stream.write("log: hunter2-", out);
+  EXPECT_LT(stream.held(), m->longest_pattern());
+  stream.write("pass", out);
+  stream.write("s3cr3t-token and a long tail of text that is not a secret at all", out);
+  EXPECT_LT(stream.held(), m->longest_pattern());
+  EXPECT_TRUE(out.starts_with("log: ********")) << out;
+  stream.finish(out);
+  EXPECT_EQ(out, "log: ******** and a long tail of text that is not a secret at all");
+  EXPECT_EQ(stream.held(), 0U);
+  // Reusable after finish.
+  out.clear();
+  stream.write("again s3cr3t-token", out);
+  stream.finish(out);
+  EXPECT_EQ(out, "again ********");
+}
+
+TEST(masker, many_secrets_agree_with_the_reference_in_bulk) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  auto token = [&](std::size_t n) {
+    std::string s;
+    for (std::size_t k = 0; k < n; ++k) s += alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  std::vector<std::string> secrets;
+  for (int k = 0; k < 1000; ++k) secrets.push_back(token(8 + rng() % 33));
+  const auto m = ce::masker::make(secrets);
+  ASSERT_TRUE(m->verifiable());
+  std::string text;
+  for (int line = 0; line < 3000; ++line) {
+    text += token(rng() % 60) + " ";
+    if (line % 5 == 0) text += secrets[rng() % secrets.size()];
+    if (line % 7 == 0) text += ce::masker::forms(secrets[rng() % secrets.size()], {}).front();
+    if (line % 9 == 0) text += secrets[rng() % secrets.size()].substr(0, 9);
+    text += "\n";
+  }
+  const std::string expected = reference_mask(text, all_forms(*m));
+  EXPECT_EQ(m->mask(text), expected);
+  std::vector<std::size_t> cuts;
+  for (std::size_t at = 0; at < text.size(); at += 1 + rng() % 4001) cuts.push_back(at);
+  EXPECT_EQ(bulk_mask(m, text, cuts), expected);
+  EXPECT_EQ(pieces_mask(*m, text, 2, 1000), expected);
 }
 
 }  // namespace

@@ -278,8 +278,9 @@ TEST(run_mask_command, filters_stdin_with_the_same_masker) {
 }
 
 TEST(run_mask_command, masks_a_regular_file_from_its_current_offset_across_block_boundaries) {
-  // A file on stdin is mapped and masked in 1 MiB blocks on two threads: put secrets and encoded forms
-  // across the block boundaries, and start reading at an offset that is not page aligned.
+  // A file on stdin is read in 64 KiB chunks and masked on one thread while another writes: put secrets
+  // and encoded forms across chunk boundaries (1 MiB is one), and start reading at an offset that is not
+  // page aligned.
   temp_dir work;
   const auto secrets = work.write("s.json", R"({"A": "alpha-secret-value"})");
   const std::string secret = "alpha-secret-value";

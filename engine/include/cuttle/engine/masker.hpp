@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,7 +98,12 @@ class masker {
   bool mask_pieces(std::string_view text, const std::function<bool(std::string_view)>& sink,
                    unsigned threads = 1, std::size_t block_size = std::size_t{1} << 20) const;
 
-  /// Internal: the compiled automaton.
+  /// True when whole texts (`mask`, `mask_pieces`, `mask_bulk_stream`) are masked by verifying the
+  /// prefilter's candidates against the few patterns that share their first bytes, so the automaton is
+  /// never built for them: every pattern has at least 4 bytes and at most 8 share their first 8 (or 4).
+  bool verifiable() const;
+
+  /// Internal: the compiled automaton (its trie is built on first use).
   const detail::mask_automaton& automaton() const;
 
  private:
@@ -142,6 +148,34 @@ class mask_stream {
   std::uint32_t state_ = 0;               // automaton state after the last byte written
   bool in_run_ = false;                   // the last released byte was masked
   std::vector<detail::mask_span> spans_;  // masked ranges that reach into held_, sorted, disjoint
+};
+
+/// Masks a stream whose latency does not matter, such as a file being copied. The output is exactly
+/// `masker::mask` of everything written, like `mask_stream`'s, but each write holds back its last
+/// `longest_pattern() - 1` bytes (not only what may start a secret), so that occurrences can be found by
+/// verifying candidates, without building the automaton, when the masker is `verifiable()`; otherwise it
+/// is a `mask_stream`. Not thread-safe: one per stream.
+class mask_bulk_stream {
+ public:
+  /// A stream masked by `m` (null masks nothing).
+  explicit mask_bulk_stream(std::shared_ptr<const masker> m);
+
+  /// Masks `in` and appends to `out` everything that can be released now.
+  void write(std::string_view in, std::string& out);
+  /// End of the stream: appends the rest. The stream can then be used again for a new stream.
+  void finish(std::string& out);
+
+  /// Bytes written but not released yet.
+  std::size_t held() const { return stream_ ? stream_->held() : held_.size(); }
+
+ private:
+  std::shared_ptr<const masker> masker_;
+  std::optional<mask_stream> stream_;  // when the masker is not verifiable
+  std::string held_;                   // input whose starts are not searched yet
+  std::uint64_t held_begin_ = 0;       // stream offset of held_[0]
+  bool in_run_ = false;
+  std::vector<detail::mask_span> spans_;
+  std::string scratch_;  // held_ and the start of the next write, contiguous
 };
 
 }  // namespace cuttle::engine
