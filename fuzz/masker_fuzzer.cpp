@@ -2,8 +2,8 @@
 // encoded forms and prefixes, and the sizes of the writes that carry it. Checks that the one-shot result
 // marks exactly the occurrences of every form (against a naive reference), that any chunking gives the
 // one-shot result, that a stream holds less than the longest pattern, that secrets added mid-stream apply
-// to everything not yet released, that masking the whole text in blocks on one or two threads gives the
-// one-shot result, and that no secret is left in the output. Seed corpus: corpus/masker/.
+// to everything not yet released, that masking the whole text in blocks on one or two threads, or as a bulk
+// stream in the same writes, gives the one-shot result, and that no secret is left in the output. Seed corpus: corpus/masker/.
 //
 // The order of the FuzzedDataProvider calls below is the input format.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -141,5 +141,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         threads, block);
     if (in_blocks != one_shot) invariant_failed("mask_pieces != one-shot");
   }
+
+  // A bulk stream in the same writes (it verifies candidates when the masker allows).
+  ce::mask_bulk_stream bulk(before);
+  std::string bulk_out;
+  std::size_t bulk_at = 0;
+  for (std::size_t w = 0; w <= writes.size(); ++w) {
+    const std::size_t n = w < writes.size() ? writes[w] : text.size() - bulk_at;
+    bulk.write(std::string_view(text).substr(bulk_at, n), bulk_out);
+    bulk_at += n;
+    if (bulk.held() > 0 && bulk.held() >= before->longest_pattern()) {
+      invariant_failed("bulk stream held as much as the longest pattern");
+    }
+  }
+  bulk.finish(bulk_out);
+  if (bulk_out != one_shot) invariant_failed("bulk stream != one-shot");
   return 0;
 }
