@@ -28,9 +28,16 @@
 // once without being zeroed first. The large tables live in transparent huge pages, so the kernel supplies
 // them with a few page faults rather than one per 4 KiB.
 //
-// *Whole texts.* `mask_pieces` masks a text that is all in memory (`cuttle mask` on a mapped file) in
-// blocks, on several threads: each block is scanned from the root and a little past its end, and the runs
-// found are merged across block boundaries in order (see the function).
+// *Whole texts.* `mask_pieces` masks a text that is all in memory in blocks, on several threads: each block
+// is scanned a little past its end, and the runs found are merged across block boundaries in order (see
+// the function). `mask_bulk_stream` masks a file in chunks, holding back a pattern's length each time.
+//
+// *Verifying instead of the automaton.* A whole text, a block or a bulk stream's chunk has all the text an
+// occurrence starting in it can need, so it does not need the automaton's state: the positions that pass
+// the prefilter (below) are looked up in an index of the sorted patterns by their first 8 (or 4) bytes and
+// compared with the few patterns of that key. This applies when every pattern has at least 4 bytes and no
+// key has more than `max_bucket` patterns; the trie, most of the cost of a build, is then built only if a
+// live `mask_stream` needs it (`std::call_once`).
 //
 // *Skipping.* Walking the automaton costs a dependent memory access per byte, and with many secrets almost
 // every letter leads away from the root. So the scan alternates: in prefilter mode it tests positions
