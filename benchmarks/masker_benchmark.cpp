@@ -3,12 +3,13 @@
 // ending with a secret. Reports bytes of input per second; docs/masking.md records the numbers.
 //
 //   stream/N        a mask_stream fed 64 KiB writes (how the runner masks a child's output)
-//   stream_lines/N  the same, one write per line (about 90 bytes): the per-write overhead
+//   bulk/N          a mask_bulk_stream fed 64 KiB writes (how `cuttle mask` masks a file, on one thread)
+//   stream_lines/N  the same as stream, one write per line (about 90 bytes): the per-write overhead
 //   clean/N         the log without the secret lines: nothing to mask
 //   utf8/N          non-ASCII text: no byte can start a secret
 //   short/N         secrets of 4 to 7 characters instead of 8 to 40: the prefilter tests every position
 //   one_shot/N      masker::mask on the whole log
-//   pieces/N        masker::mask_pieces on the whole log, two threads (`cuttle mask` on a file); wall time
+//   pieces/N        masker::mask_pieces on the whole log, two threads; wall time
 //   build/N         building the masker (counter: patterns)
 //   naive/N         std::string::find per secret, the shape of per-value maskers, for comparison
 #include <benchmark/benchmark.h>
@@ -83,13 +84,14 @@ void report(benchmark::State& state, const workload& w, std::size_t bytes) {
   state.counters["patterns"] = static_cast<double>(w.masker->pattern_count());
 }
 
+template <class Stream = ce::mask_stream>
 void stream_text(benchmark::State& state, const workload& w, std::string_view text) {
   std::string out;
   out.reserve(text.size() + 4096);
   constexpr std::size_t chunk = 64 * 1024;
   for (auto _ : state) {
     out.clear();
-    ce::mask_stream stream(w.masker);
+    Stream stream(w.masker);
     for (std::size_t at = 0; at < text.size(); at += chunk) stream.write(text.substr(at, chunk), out);
     stream.finish(out);
     benchmark::DoNotOptimize(out.data());
@@ -100,6 +102,11 @@ void stream_text(benchmark::State& state, const workload& w, std::string_view te
 void BM_stream(benchmark::State& state) {
   const auto& w = get_workload(static_cast<std::size_t>(state.range(0)));
   stream_text(state, w, w.log);
+}
+
+void BM_bulk(benchmark::State& state) {
+  const auto& w = get_workload(static_cast<std::size_t>(state.range(0)));
+  stream_text<ce::mask_bulk_stream>(state, w, w.log);
 }
 
 void BM_clean(benchmark::State& state) {
@@ -191,6 +198,7 @@ void secret_counts(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_stream)->Apply(secret_counts)->Name("stream");
+BENCHMARK(BM_bulk)->Apply(secret_counts)->Name("bulk");
 BENCHMARK(BM_stream_lines)->Apply(secret_counts)->Name("stream_lines");
 BENCHMARK(BM_clean)->Apply(secret_counts)->Name("clean");
 BENCHMARK(BM_utf8)->Apply(secret_counts)->Name("utf8");

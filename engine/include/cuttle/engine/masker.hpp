@@ -88,7 +88,7 @@ class masker {
   std::string mask(std::string_view text) const;
   /// Appends the masked `text` to `out`.
   void mask(std::string_view text, std::string& out) const;
-  /// Masks `text`, a whole input already in memory (a mapped file), and passes the result to `sink` in
+  /// Masks `text`, a whole input already in memory, and passes the result to `sink` in
   /// order and in pieces: views into `text` for clean bytes and the replacement for each masked run, so
   /// clean text is never copied. The concatenated pieces are exactly `mask(text)`. The text is scanned in
   /// blocks of `block_size` bytes by up to `threads` threads (the caller's included); each block's pieces
