@@ -21,10 +21,12 @@ namespace ce = cuttle::engine;
 using cuttle::test::all_forms;
 using cuttle::test::reference_mask;
 
-// Writes `text` in the pieces `cuts` marks (sorted offsets) and finishes.
+// Writes `text` to a Stream (mask_stream or mask_bulk_stream) in the pieces `cuts` marks (sorted offsets)
+// and finishes.
+template <class Stream = ce::mask_stream>
 std::string stream_mask(const std::shared_ptr<const ce::masker>& m, std::string_view text,
                         const std::vector<std::size_t>& cuts) {
-  ce::mask_stream stream(m);
+  Stream stream(m);
   std::string out;
   std::size_t at = 0;
   for (const std::size_t cut : cuts) {
@@ -498,6 +500,28 @@ TEST(masker, replacement_text_is_never_scanned_again) {
   EXPECT_EQ(m->mask("x****"), "x********");
 }
 
+// How often random_log puts in each thing: a random word of up to `word` characters on every line; every
+// `secret`-th line a secret, every `form`-th one of a secret's forms, every `prefix`-th the first 5 bytes
+// of one.
+struct log_shape {
+  unsigned word, secret, form, prefix;
+};
+
+// 3,000 lines of random words with secrets, forms and prefixes of secrets, as `shape` says.
+template <class Token>
+std::string random_log(std::mt19937& rng, Token&& token, const std::vector<std::string>& secrets,
+                       log_shape shape) {
+  std::string text;
+  for (unsigned line = 0; line < 3000; ++line) {
+    text += token(rng() % shape.word) + " ";
+    if (line % shape.secret == 0) text += secrets[rng() % secrets.size()];
+    if (line % shape.form == 0) text += ce::masker::forms(secrets[rng() % secrets.size()], {}).back();
+    if (line % shape.prefix == 0) text += secrets[rng() % secrets.size()].substr(0, 5);
+    text += "\n";
+  }
+  return text;
+}
+
 TEST(masker, many_secrets_agree_with_the_reference) {
   // Enough patterns that most states are sparse (past the dense budget), with shared prefixes.
   std::mt19937 rng(7);
@@ -510,14 +534,8 @@ TEST(masker, many_secrets_agree_with_the_reference) {
   std::vector<std::string> secrets;
   for (int k = 0; k < 3000; ++k) secrets.push_back((k % 3 == 0 ? "pre" : "") + token(4 + rng() % 30));
   const auto m = ce::masker::make(secrets);
-  std::string text;
-  for (int line = 0; line < 3000; ++line) {
-    text += token(rng() % 40) + " ";
-    if (line % 7 == 0) text += secrets[rng() % secrets.size()];
-    if (line % 11 == 0) text += ce::masker::forms(secrets[rng() % secrets.size()], {}).back();
-    if (line % 13 == 0) text += secrets[rng() % secrets.size()].substr(0, 5);
-    text += "\n";
-  }
+  const std::string text =
+      random_log(rng, token, secrets, {.word = 40, .secret = 7, .form = 11, .prefix = 13});
   const std::string expected = reference_mask(text, all_forms(*m));
   EXPECT_EQ(m->mask(text), expected);
   std::vector<std::size_t> cuts;
@@ -622,21 +640,6 @@ TEST(masker, short_patterns_use_the_smaller_prefilters) {
   }
 }
 
-// Masks `text` with a mask_bulk_stream, cut at `cuts`.
-std::string bulk_mask(const std::shared_ptr<const ce::masker>& m, std::string_view text,
-                      const std::vector<std::size_t>& cuts) {
-  ce::mask_bulk_stream stream(m);
-  std::string out;
-  std::size_t at = 0;
-  for (const std::size_t cut : cuts) {
-    stream.write(text.substr(at, cut - at), out);
-    at = cut;
-  }
-  stream.write(text.substr(at), out);
-  stream.finish(out);
-  return out;
-}
-
 TEST(masker, whole_texts_are_verified_without_the_automaton_when_few_patterns_share_a_key) {
   // Distinct tokens: every pattern has 8 bytes or more and each key (its first 8 bytes) is rare.
   const auto distinct = ce::masker::make({"hunter2-pass", "s3cr3t-token", "correct horse"});
@@ -656,7 +659,7 @@ TEST(masker, whole_texts_are_verified_without_the_automaton_when_few_patterns_sh
     const std::string expected = reference_mask(text, all_forms(*m));
     EXPECT_EQ(m->mask(text), expected);
     for (std::size_t cut = 0; cut <= text.size(); ++cut) {
-      ASSERT_EQ(bulk_mask(m, text, {cut}), expected) << cut;
+      ASSERT_EQ(stream_mask<ce::mask_bulk_stream>(m, text, {cut}), expected) << cut;
       ASSERT_EQ(stream_mask(m, text, {cut}), expected) << cut;
     }
   }
@@ -696,19 +699,12 @@ TEST(masker, many_secrets_agree_with_the_reference_in_bulk) {
   for (int k = 0; k < 1000; ++k) secrets.push_back(token(8 + rng() % 33));
   const auto m = ce::masker::make(secrets);
   ASSERT_TRUE(m->verifiable());
-  std::string text;
-  for (int line = 0; line < 3000; ++line) {
-    text += token(rng() % 60) + " ";
-    if (line % 5 == 0) text += secrets[rng() % secrets.size()];
-    if (line % 7 == 0) text += ce::masker::forms(secrets[rng() % secrets.size()], {}).front();
-    if (line % 9 == 0) text += secrets[rng() % secrets.size()].substr(0, 9);
-    text += "\n";
-  }
+  const std::string text = random_log(rng, token, secrets, {.word = 60, .secret = 5, .form = 7, .prefix = 9});
   const std::string expected = reference_mask(text, all_forms(*m));
   EXPECT_EQ(m->mask(text), expected);
   std::vector<std::size_t> cuts;
   for (std::size_t at = 0; at < text.size(); at += 1 + rng() % 4001) cuts.push_back(at);
-  EXPECT_EQ(bulk_mask(m, text, cuts), expected);
+  EXPECT_EQ(stream_mask<ce::mask_bulk_stream>(m, text, cuts), expected);
   EXPECT_EQ(pieces_mask(*m, text, 2, 1000), expected);
 }
 
