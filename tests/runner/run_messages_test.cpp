@@ -318,4 +318,32 @@ TEST(run_mask_command, masks_a_regular_file_from_its_current_offset_across_block
   EXPECT_TRUE(skipped.out == expected.substr(7)) << "output from offset 7 differs";
 }
 
+TEST(run_mask_command, a_file_of_whole_chunks_is_masked_to_the_end_every_time) {
+  // The reader thread refills a slot as soon as it is written; when the end of the input (an empty read)
+  // lands in a slot the masking thread has just handed back, the masking thread must still see it. A
+  // file of whole 64 KiB chunks ends with such a read. Repeated, since it is a race; `timeout` turns a
+  // hang into a failure.
+  temp_dir work;
+  const auto secrets = work.write("s.json", R"({"A": "alpha-secret-value"})");
+  std::string log;
+  std::string expected;
+  for (std::size_t k = 1; k <= 6; ++k) {
+    const std::size_t boundary = k * (std::size_t{64} << 10);
+    // Across each boundary but the last, where the file ends with the secret.
+    const std::size_t filler = boundary - log.size() - (k < 6 ? 9 : 19);
+    log += std::string(filler, 'x') + "\n";
+    expected += std::string(filler, 'x') + "\n";
+    log += "alpha-secret-value";
+    expected += "********";
+  }
+  ASSERT_EQ(log.size(), std::size_t{6} << 16);
+  const auto file = work.write("log.txt", log);
+  const std::string shell = "exec timeout 20 \"$0\" mask --sensitive-variables \"$1\" < \"$2\"";
+  for (int round = 0; round < 40; ++round) {
+    const auto r = run_process({"/bin/sh", "-c", shell, CUTTLE_EXE, secrets, file});
+    ASSERT_EQ(r.exit_code, 0) << "round " << round << ": " << r.err;
+    ASSERT_TRUE(r.out == expected) << "round " << round << ": " << r.out.size() << " bytes";
+  }
+}
+
 }  // namespace
