@@ -180,7 +180,9 @@ const char* mask_help() {
 Copies stdin to stdout with every secret replaced by ******** : the values of the variables files (all
 of them are treated as sensitive) and each TEXT. The masker is the one cuttle run uses (docs/masking.md):
 secrets split across reads or lines are found, common encodings of a secret (base64, URL, JSON) are
-masked too, and text that cannot be part of a secret is written at once.
+masked too. From a pipe or a terminal, text that cannot be part of a secret is written at once; a
+regular file on stdin is read in chunks and masked on a second thread, holding back at most the length
+of the longest secret's form between chunks (a file has no reader waiting for its next line).
 
   --sensitive-variables FILE  a variables file (JSON object name -> value) whose values are secrets
   --mask TEXT                 a secret given directly
