@@ -3,7 +3,8 @@
 // marks exactly the occurrences of every form (against a naive reference), that any chunking gives the
 // one-shot result, that a stream holds less than the longest pattern, that secrets added mid-stream apply
 // to everything not yet released, that masking the whole text in blocks on one or two threads, or as a bulk
-// stream in the same writes, gives the one-shot result, and that no secret is left in the output. Seed corpus: corpus/masker/.
+// stream in the same writes, gives the one-shot result, and that no secret is left in the output. Seed
+// corpus: corpus/masker/.
 //
 // The order of the FuzzedDataProvider calls below is the input format.
 #include <fuzzer/FuzzedDataProvider.h>
