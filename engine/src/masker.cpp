@@ -104,6 +104,10 @@ constexpr std::size_t parallel_forms_min = 256;
 // (tokens of one issuer, "xoxb-<team>-...") exceed it; their maskers use the trie for everything.
 constexpr std::uint32_t max_bucket = 8;
 
+// A bulk stream holds back up to the longest pattern and copies it once per write: beyond this length it
+// is a mask_stream instead.
+constexpr std::size_t bulk_hold_max = std::size_t{16} << 10;
+
 // Tables of at least this many bytes get memory of their own, in 2 MiB huge pages (below).
 constexpr std::size_t huge_table_bytes = std::size_t{1} << 20;
 constexpr std::size_t small_page_bytes = 4096;
@@ -1332,7 +1336,9 @@ void mask_stream::release(std::uint64_t limit, std::string_view in, std::string&
 
 mask_bulk_stream::mask_bulk_stream(std::shared_ptr<const masker> m)
     : masker_(m ? std::move(m) : empty_masker()) {
-  if (!masker_->verifiable()) stream_.emplace(masker_);
+  // Each write copies the held text (up to the longest pattern) once more: with very long secrets (a key
+  // file, JSON-escaped) that would cost more than the automaton, which holds only what may start a secret.
+  if (!masker_->verifiable() || masker_->longest_pattern() > detail::bulk_hold_max) stream_.emplace(masker_);
 }
 
 void mask_bulk_stream::write(std::string_view in, std::string& out) {

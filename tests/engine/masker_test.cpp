@@ -708,4 +708,22 @@ TEST(masker, many_secrets_agree_with_the_reference_in_bulk) {
   EXPECT_EQ(pieces_mask(*m, text, 2, 1000), expected);
 }
 
+TEST(masker, a_bulk_stream_with_a_very_long_secret_holds_only_what_may_start_it) {
+  // A 20 KB secret: holding (and copying) 20 KB per write would cost more than the automaton.
+  std::string key;
+  for (int k = 0; key.size() < 20000; ++k) key += "line " + std::to_string(k * 7919) + " of a key file\n";
+  const auto m = ce::masker::make({key, "s3cr3t-token"});
+  ASSERT_TRUE(m->verifiable());
+  ce::mask_bulk_stream stream(m);
+  std::string out;
+  stream.write("clean text, then s3cr3t-token and more clean text ", out);
+  EXPECT_EQ(stream.held(), 0U);  // a mask_stream: nothing here may start a secret
+  const std::string text = "before " + key + " between " + key.substr(0, 100) + " s3cr3t-token after";
+  for (std::size_t at = 0; at < text.size(); at += 4096)
+    stream.write(std::string_view(text).substr(at, 4096), out);
+  stream.finish(out);
+  EXPECT_EQ(out, "clean text, then ******** and more clean text before ******** between " +
+                     key.substr(0, 100) + " ******** after");
+}
+
 }  // namespace

@@ -153,8 +153,8 @@ class mask_stream {
 /// Masks a stream whose latency does not matter, such as a file being copied. The output is exactly
 /// `masker::mask` of everything written, like `mask_stream`'s, but each write holds back its last
 /// `longest_pattern() - 1` bytes (not only what may start a secret), so that occurrences can be found by
-/// verifying candidates, without building the automaton, when the masker is `verifiable()`; otherwise it
-/// is a `mask_stream`. Not thread-safe: one per stream.
+/// verifying candidates, without building the automaton, when the masker is `verifiable()` and its longest
+/// pattern is at most 16 KiB; otherwise it is a `mask_stream`. Not thread-safe: one per stream.
 class mask_bulk_stream {
  public:
   /// A stream masked by `m` (null masks nothing).
