@@ -339,6 +339,10 @@ class mask_automaton {
   const trie_tables& trie() const;
   void build_trie() const;
   std::uint64_t key_at(const unsigned char* p) const;
+  /// The slot where a key's search starts (linear probing from there).
+  std::size_t home_slot(std::uint64_t key) const {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - bucket_bits_));
+  }
   const bucket* find_bucket(std::uint64_t key) const;
   bool gram_passes(const unsigned char* p) const;
   /// First position in [from, n - q] whose q bytes pass the table (they may begin a pattern), or the start
@@ -438,7 +442,7 @@ mask_automaton::mask_automaton(const std::vector<std::string_view>& patterns) {
   buckets_.assign(std::size_t{1} << bucket_bits_, bucket{});
   const std::size_t slot_mask = buckets_.size() - 1;
   for (const bucket& r : runs) {
-    std::size_t i = (r.key * 0x9E3779B97F4A7C15ull) >> (64 - bucket_bits_);
+    std::size_t i = home_slot(r.key);
     while (buckets_[i].hi != 0) i = (i + 1) & slot_mask;
     buckets_[i] = r;
   }
@@ -456,7 +460,7 @@ std::uint64_t mask_automaton::key_at(const unsigned char* p) const {
 
 const mask_automaton::bucket* mask_automaton::find_bucket(std::uint64_t key) const {
   const std::size_t slot_mask = buckets_.size() - 1;
-  for (std::size_t i = (key * 0x9E3779B97F4A7C15ull) >> (64 - bucket_bits_);; i = (i + 1) & slot_mask) {
+  for (std::size_t i = home_slot(key);; i = (i + 1) & slot_mask) {
     const bucket& b = buckets_[i];
     if (b.hi == 0) return nullptr;
     if (b.key == key) return &b;

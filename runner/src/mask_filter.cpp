@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -26,6 +27,20 @@ namespace cuttle::runner {
 namespace {
 
 void report(const std::string& message) { write_all(STDERR_FILENO, "cuttle: " + message + "\n"); }
+
+/// Reads what is there of `in_fd` into `buf` (up to its size): the byte count, 0 at the end, or nothing after
+/// reporting an error.
+std::optional<std::size_t> read_input(int in_fd, std::string& buf) {
+  ssize_t n;
+  do {
+    n = ::read(in_fd, buf.data(), buf.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    report(std::string("error: cannot read the input: ") + std::strerror(errno));
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(n);
+}
 
 /// A regular file on `in_fd` is masked on two threads: the caller reads it in 64 KiB chunks and writes the
 /// results, as `cat` would; another thread masks each chunk with a mask_bulk_stream (no automaton to build
@@ -70,16 +85,9 @@ class file_pipeline {
 
   /// Reads into `s`; false after reporting an error.
   bool read_into(slot& s) {
-    ssize_t n;
-    do {
-      n = ::read(in_fd_, s.in.data(), s.in.size());
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      report(std::string("error: cannot read the input: ") + std::strerror(errno));
-      return false;
-    }
-    s.size = static_cast<std::size_t>(n);
-    return true;
+    const auto n = read_input(in_fd_, s.in);
+    if (n) s.size = *n;
+    return n.has_value();
   }
 
   void mask(slot& s) {
@@ -194,15 +202,11 @@ int mask_filter(const std::vector<variable_source>& sources, const std::vector<s
   std::string out;
   out.reserve(in.size() * 2);
   while (true) {
-    const ssize_t n = ::read(in_fd, in.data(), in.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      report(std::string("error: cannot read the input: ") + std::strerror(errno));
-      return 2;
-    }
-    if (n == 0) break;
+    const auto n = read_input(in_fd, in);
+    if (!n) return 2;
+    if (*n == 0) break;
     out.clear();
-    stream.write(std::string_view(in.data(), static_cast<std::size_t>(n)), out);
+    stream.write(std::string_view(in.data(), *n), out);
     if (!write_all(out_fd, out)) return errno == EPIPE ? 0 : 2;
   }
   out.clear();
